@@ -1,0 +1,781 @@
+"""Tests for workflow.umkm_import: reading and validating UMKM registry files."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from workflow.regions import Regency
+from workflow.umkm_import import (
+    ImportFileError,
+    ImportReport,
+    RowError,
+    UmkmRecord,
+    read_registry,
+)
+
+NIB = "9120001234567"
+NIB_2 = "8120107654321"
+
+HEADER = [
+    "No",
+    "NIB",
+    "Nama Usaha",
+    "Nama Pemilik",
+    "Jenis",
+    "Skala Usaha",
+    "Kabupaten/Kota",
+    "Email",
+    "No. HP",
+    "Alamat",
+    "Omzet",
+    "Jumlah Lokasi Produksi",
+    "Proses Sederhana",
+    "Produk",
+]
+
+GOOD = {
+    "No": "1",
+    "NIB": NIB,
+    "Nama Usaha": "Sagu Lempeng Mama Ona",
+    "Nama Pemilik": "Ona Latuconsina",
+    "Jenis": "UMKM",
+    "Skala Usaha": "Mikro",
+    "Kabupaten/Kota": "Kota Ambon",
+    "Email": "Ona.Sagu@Gmail.COM",
+    "No. HP": "0812-3456-7890",
+    "Alamat": "Jl. Sultan Hairun No. 5, Ambon",
+    "Omzet": "Rp 250.000.000",
+    "Jumlah Lokasi Produksi": "1",
+    "Proses Sederhana": "ya",
+    "Produk": "Sagu lempeng, bagea",
+}
+
+GOOD_RECORD = UmkmRecord(
+    nib=NIB,
+    name="Sagu Lempeng Mama Ona",
+    owner_name="Ona Latuconsina",
+    kind="umkm",
+    scale="mikro",
+    regency_code="8171",
+    email="ona.sagu@gmail.com",
+    phone="+6281234567890",
+    address="Jl. Sultan Hairun No. 5, Ambon",
+    annual_turnover=250_000_000,
+    production_sites=1,
+    simple_process=True,
+    products="Sagu lempeng, bagea",
+    row=2,
+)
+
+
+def row(**changes: object) -> list[object]:
+    """A good data row in HEADER order, with some cells replaced (keys use _ for spaces)."""
+    values: dict[str, object] = dict(GOOD)
+    for key, value in changes.items():
+        column = {h.replace(" ", "_").replace(".", "").replace("/", "_"): h for h in HEADER}[key]
+        values[column] = value
+    return [values[h] for h in HEADER]
+
+
+def write_csv(
+    tmp_path: Path, rows: Sequence[Sequence[object]], delimiter: str = ",", name: str = "r.csv"
+) -> Path:
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+    return path
+
+
+def write_xlsx(tmp_path: Path, rows: Sequence[Sequence[object]], name: str = "r.xlsx") -> Path:
+    path = tmp_path / name
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for number, cells in enumerate(rows, start=1):
+        for column, value in enumerate(cells, start=1):
+            sheet.cell(row=number, column=column, value=value)
+    workbook.save(path)
+    return path
+
+
+def read_one_csv(tmp_path: Path, **changes: object) -> ImportReport:
+    return read_registry(write_csv(tmp_path, [HEADER, row(**changes)]))
+
+
+def only_error(report: ImportReport) -> RowError:
+    assert report.records == ()
+    assert len(report.errors) == 1, report.errors
+    return report.errors[0]
+
+
+# --- happy paths --------------------------------------------------------------
+
+
+def test_a_good_csv_row_becomes_a_fully_normalised_record(tmp_path: Path) -> None:
+    report = read_one_csv(tmp_path)
+    assert report == ImportReport(records=(GOOD_RECORD,), errors=(), total_rows=1)
+    assert report.ok
+    assert report.bad_rows == []
+
+
+def test_a_good_xlsx_row_becomes_the_same_record(tmp_path: Path) -> None:
+    report = read_registry(write_xlsx(tmp_path, [HEADER, row()]))
+    assert report.records == (GOOD_RECORD,)
+    assert report.ok
+
+
+def test_uppercase_suffix_is_accepted(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row()], name="REGISTER.CSV")
+    assert read_registry(path).records == (GOOD_RECORD,)
+
+
+def test_semicolon_csv_from_indonesian_excel_is_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row(Omzet="1,5 miliar")], delimiter=";")
+    report = read_registry(path)
+    assert report.errors == ()
+    assert report.records[0].annual_turnover == 1_500_000_000
+    assert report.records[0].products == "Sagu lempeng, bagea"
+
+
+def test_tab_separated_csv_is_read(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row()], delimiter="\t")
+    assert read_registry(path).records == (GOOD_RECORD,)
+
+
+def test_comma_csv_keeps_quoted_cells_that_contain_semicolons(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row(Produk="sagu; bagea; kenari")])
+    assert read_registry(path).records[0].products == "sagu; bagea; kenari"
+
+
+def test_english_headers_are_accepted(tmp_path: Path) -> None:
+    header = [
+        "nib",
+        "Business name",
+        "Owner",
+        "Kind",
+        "Scale",
+        "Regency",
+        "E-mail",
+        "Phone",
+        "Address",
+        "Annual turnover",
+        "Production sites",
+        "Simple process",
+        "Products",
+    ]
+    cells = [
+        NIB,
+        "Kenari Tual",
+        "Yosef Rahanra",
+        "Koperasi",
+        "small",
+        "Tual",
+        "kop@kenari.or.id",
+        "+62 812 3456 7890",
+        "Langgur",
+        "250 juta",
+        "2",
+        "no",
+        "",
+    ]
+    report = read_registry(write_csv(tmp_path, [header, cells]))
+    assert report.records == (
+        UmkmRecord(
+            nib=NIB,
+            name="Kenari Tual",
+            owner_name="Yosef Rahanra",
+            kind="koperasi",
+            scale="kecil",
+            regency_code="8172",
+            email="kop@kenari.or.id",
+            phone="+6281234567890",
+            address="Langgur",
+            annual_turnover=250_000_000,
+            production_sites=2,
+            simple_process=False,
+            products="",
+            row=2,
+        ),
+    )
+
+
+def test_optional_columns_may_be_absent_and_take_their_defaults(tmp_path: Path) -> None:
+    header = ["NIB", "Nama UMKM", "Pemilik", "Skala", "Kab/Kota"]
+    report = read_registry(write_csv(tmp_path, [header, [NIB, "Toko A", "Ani", "kecil", "SBB"]]))
+    assert report.records == (
+        UmkmRecord(
+            nib=NIB,
+            name="Toko A",
+            owner_name="Ani",
+            kind="umkm",
+            scale="kecil",
+            regency_code="8106",
+            email=None,
+            phone=None,
+            address="",
+            annual_turnover=None,
+            production_sites=None,
+            simple_process=None,
+            products="",
+            row=2,
+        ),
+    )
+
+
+def test_optional_cells_may_be_empty(tmp_path: Path) -> None:
+    report = read_one_csv(
+        tmp_path,
+        Jenis="",
+        Email="",
+        No_HP=" ",
+        Alamat="",
+        Omzet="",
+        Jumlah_Lokasi_Produksi="",
+        Proses_Sederhana="",
+        Produk="",
+    )
+    assert report.records == (
+        dataclasses.replace(
+            GOOD_RECORD,
+            email=None,
+            phone=None,
+            address="",
+            annual_turnover=None,
+            production_sites=None,
+            simple_process=None,
+            products="",
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("headers", "field", "expected"),
+    [
+        (["NIB", "nama_usaha", "NAMA PEMILIK", " Skala ", "Kabupaten"], "name", "Toko A"),
+        (["N.I.B.", "Name", "Owner", "SCALE", "kab / kota"], "nib", NIB),
+        (["NIB", "Nama Koperasi", "Pemilik", "Skala Usaha", "REGENCY"], "regency_code", "8104"),
+    ],
+)
+def test_headers_are_matched_ignoring_case_spacing_and_punctuation(
+    tmp_path: Path, headers: list[str], field: str, expected: str
+) -> None:
+    report = read_registry(write_csv(tmp_path, [headers, [NIB, "Toko A", "Ani", "mikro", "Buru"]]))
+    assert getattr(report.records[0], field) == expected
+
+
+@pytest.mark.parametrize(
+    "header", ["Telepon", "No HP", "No. HP", "HP", "WhatsApp", "WA", "Phone", "no_hp"]
+)
+def test_every_phone_header_is_recognised(tmp_path: Path, header: str) -> None:
+    headers = ["NIB", "Nama Usaha", "Pemilik", "Skala", "Kabupaten/Kota", header]
+    cells = [NIB, "Toko A", "Ani", "mikro", "Ambon", "081234567890"]
+    assert read_registry(write_csv(tmp_path, [headers, cells])).records[0].phone == "+6281234567890"
+
+
+@pytest.mark.parametrize(
+    ("header", "field", "cell", "expected"),
+    [
+        ("Surel", "email", "a@b.co.id", "a@b.co.id"),
+        ("E-mail", "email", "a@b.co.id", "a@b.co.id"),
+        ("Address", "address", "Piru", "Piru"),
+        ("Omzet Tahunan", "annual_turnover", "5 juta", 5_000_000),
+        ("Production sites", "production_sites", "3", 3),
+        ("Simple process", "simple_process", "y", True),
+        ("Products", "products", "ikan asap", "ikan asap"),
+        ("Kind", "kind", "koperasi", "koperasi"),
+    ],
+)
+def test_optional_headers_in_either_language_are_recognised(
+    tmp_path: Path, header: str, field: str, cell: str, expected: object
+) -> None:
+    headers = ["NIB", "Nama Usaha", "Pemilik", "Skala", "Kabupaten/Kota", header]
+    cells = [NIB, "Toko A", "Ani", "mikro", "Ambon", cell]
+    report = read_registry(write_csv(tmp_path, [headers, cells]))
+    assert getattr(report.records[0], field) == expected
+
+
+def test_unknown_columns_are_ignored(tmp_path: Path) -> None:
+    header = [*HEADER, "Catatan Petugas"]
+    report = read_registry(write_csv(tmp_path, [header, [*row(), "sudah survei"]]))
+    assert report.records == (GOOD_RECORD,)
+
+
+# --- field variants ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("mikro", "mikro"),
+        ("Micro", "mikro"),
+        ("USAHA MIKRO", "mikro"),
+        ("kecil", "kecil"),
+        ("small", "kecil"),
+        ("Usaha  Kecil", "kecil"),
+        ("Menengah", "menengah"),
+        ("medium", "menengah"),
+        ("usaha menengah", "menengah"),
+    ],
+)
+def test_scale_accepts_indonesian_and_english_words(
+    tmp_path: Path, cell: str, expected: str
+) -> None:
+    assert read_one_csv(tmp_path, Skala_Usaha=cell).records[0].scale == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [("UMKM", "umkm"), ("umk", "umkm"), ("", "umkm"), ("Koperasi", "koperasi")],
+)
+def test_kind_accepts_umkm_or_koperasi_and_defaults_to_umkm(
+    tmp_path: Path, cell: str, expected: str
+) -> None:
+    assert read_one_csv(tmp_path, Jenis=cell).records[0].kind == expected
+
+
+@pytest.mark.parametrize("cell", [" 9120 0012 34567 ", "'9120001234567"])
+def test_nib_with_spaces_or_a_leading_apostrophe_is_cleaned(tmp_path: Path, cell: str) -> None:
+    assert read_one_csv(tmp_path, NIB=cell).records[0].nib == NIB
+
+
+def test_numeric_nib_cell_in_xlsx_is_read_as_thirteen_digits(tmp_path: Path) -> None:
+    report = read_registry(write_xlsx(tmp_path, [HEADER, row(NIB=9120001234567)]))
+    assert report.errors == ()
+    assert report.records[0].nib == NIB
+
+
+def test_whole_number_float_nib_cell_in_xlsx_is_accepted(tmp_path: Path) -> None:
+    report = read_registry(write_xlsx(tmp_path, [HEADER, row(NIB=9120001234567.0)]))
+    assert report.records[0].nib == NIB
+
+
+def test_numeric_cells_in_xlsx_are_accepted_for_numbers(tmp_path: Path) -> None:
+    cells = row(
+        No_HP=81234567890,
+        Omzet=250_000_000,
+        Jumlah_Lokasi_Produksi=2,
+        Proses_Sederhana=False,
+        Kabupaten_Kota=8104,
+    )
+    report = read_registry(write_xlsx(tmp_path, [HEADER, cells]))
+    assert report.errors == ()
+    record = report.records[0]
+    assert (record.phone, record.annual_turnover, record.production_sites) == (
+        "+6281234567890",
+        250_000_000,
+        2,
+    )
+    assert record.simple_process is False
+    assert record.regency_code == "8104"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("250000000", 250_000_000),
+        ("250.000.000", 250_000_000),
+        ("Rp 250.000.000", 250_000_000),
+        ("Rp. 250.000.000", 250_000_000),
+        ("rp250000000", 250_000_000),
+        ("1.000", 1_000),
+        ("0", 0),
+        ("250 juta", 250_000_000),
+        ("250juta", 250_000_000),
+        ("2,5 Juta", 2_500_000),
+        ("Rp 7.5 juta", 7_500_000),
+        ("1,5 miliar", 1_500_000_000),
+        ("1.5 milyar", 1_500_000_000),
+        ("2 MILIAR", 2_000_000_000),
+    ],
+)
+def test_turnover_accepts_rupiah_amounts_in_office_notation(
+    tmp_path: Path, cell: str, expected: int
+) -> None:
+    assert read_one_csv(tmp_path, Omzet=cell).records[0].annual_turnover == expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("081234567890", "+6281234567890"),
+        ("+62 812-3456-7890", "+6281234567890"),
+        ("62 812 3456 7890", "+6281234567890"),
+        ("(0911) 312345", "+62911312345"),
+    ],
+)
+def test_phone_numbers_are_stored_in_e164(tmp_path: Path, cell: str, expected: str) -> None:
+    assert read_one_csv(tmp_path, No_HP=cell).records[0].phone == expected
+
+
+def test_email_is_lowercased_and_trimmed(tmp_path: Path) -> None:
+    record = read_one_csv(tmp_path, Email="  Ona.Sagu@Gmail.COM ").records[0]
+    assert record.email == "ona.sagu@gmail.com"
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("ya", True),
+        ("Ya", True),
+        ("YES", True),
+        ("y", True),
+        ("true", True),
+        ("1", True),
+        ("tidak", False),
+        ("Tidak", False),
+        ("no", False),
+        ("N", False),
+        ("FALSE", False),
+        ("0", False),
+        ("", None),
+    ],
+)
+def test_simple_process_accepts_yes_and_no_words(
+    tmp_path: Path, cell: str, expected: bool | None
+) -> None:
+    assert read_one_csv(tmp_path, Proses_Sederhana=cell).records[0].simple_process is expected
+
+
+@pytest.mark.parametrize(
+    ("cell", "code"),
+    [
+        ("Kab. Buru", "8104"),
+        ("Buru Selatan", "8109"),
+        ("MTB", "8101"),
+        ("Maluku Tenggara", "8102"),
+        ("8172", "8172"),
+    ],
+)
+def test_regency_cell_is_matched_to_its_code(tmp_path: Path, cell: str, code: str) -> None:
+    assert read_one_csv(tmp_path, Kabupaten_Kota=cell).records[0].regency_code == code
+
+
+def test_internal_whitespace_in_text_is_collapsed(tmp_path: Path) -> None:
+    record = read_one_csv(tmp_path, Nama_Usaha="  Sagu   Lempeng\tMama Ona ").records[0]
+    assert record.name == "Sagu Lempeng Mama Ona"
+
+
+def test_a_custom_regency_list_replaces_maluku(tmp_path: Path) -> None:
+    custom = [Regency("9999", "Kota Contoh", "kota", "Contoh")]
+    path = write_csv(tmp_path, [HEADER, row(Kabupaten_Kota="Contoh"), row(NIB=NIB_2)])
+    report = read_registry(path, regencies=custom)
+    assert [r.regency_code for r in report.records] == ["9999"]
+    assert report.bad_rows == [3]
+    assert report.errors[0].reason == "Unknown regency; expected one of: Kota Contoh"
+
+
+# --- row errors -------------------------------------------------------------------
+
+
+def test_nib_with_twelve_digits_is_reported_with_its_row(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, NIB="912000123456"))
+    assert error == RowError(2, "NIB", "912000123456", "NIB must be 13 digits (got 12)")
+
+
+def test_nib_with_fourteen_digits_is_reported(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, NIB="91200012345678"))
+    assert error.reason == "NIB must be 13 digits (got 14)"
+
+
+@pytest.mark.parametrize("cell", ["9120-0012-3456", "NIB912000123", "91200012345x7"])
+def test_nib_with_non_digits_is_reported(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, NIB=cell))
+    assert error == RowError(2, "NIB", cell, "NIB must contain only digits (13 digits expected)")
+
+
+def test_fractional_nib_cell_in_xlsx_is_reported(tmp_path: Path) -> None:
+    report = read_registry(write_xlsx(tmp_path, [HEADER, row(NIB=9120001234567.5)]))
+    assert only_error(report).reason == "NIB must contain only digits (13 digits expected)"
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "reason"),
+    [
+        ({"NIB": ""}, "NIB", "NIB is required (13 digits)"),
+        ({"Nama_Usaha": " "}, "Nama Usaha", "Business name is required but the cell is empty"),
+        ({"Nama_Pemilik": ""}, "Nama Pemilik", "Owner name is required but the cell is empty"),
+        (
+            {"Skala_Usaha": ""},
+            "Skala Usaha",
+            "Scale is required: expected mikro, kecil or menengah",
+        ),
+    ],
+)
+def test_empty_required_cells_are_reported(
+    tmp_path: Path, changes: dict[str, str], column: str, reason: str
+) -> None:
+    error = only_error(read_one_csv(tmp_path, **changes))
+    assert (error.row, error.column, error.value, error.reason) == (2, column, "", reason)
+
+
+def test_empty_regency_is_reported_with_an_example(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, Kabupaten_Kota=""))
+    assert error.reason == ("Regency is required, e.g. 'Kabupaten Kepulauan Tanimbar' or '8101'")
+
+
+def test_bad_scale_is_reported(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, Skala_Usaha="besar"))
+    assert error == RowError(
+        2,
+        "Skala Usaha",
+        "besar",
+        "Scale must be mikro, kecil or menengah (or micro, small, medium)",
+    )
+
+
+def test_bad_kind_is_reported(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, Jenis="PT"))
+    assert error == RowError(2, "Jenis", "PT", "Kind must be UMKM or Koperasi")
+
+
+@pytest.mark.parametrize("cell", ["Jakarta", "Buru Utara", "81.04", "Kabupaten Ambon"])
+def test_unknown_regency_is_reported_listing_the_known_ones(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, Kabupaten_Kota=cell))
+    assert (error.row, error.column, error.value) == (2, "Kabupaten/Kota", cell)
+    assert error.reason.startswith(
+        "Unknown regency; expected one of: Kabupaten Kepulauan Tanimbar, "
+    )
+    assert error.reason.endswith(", Kota Ambon, Kota Tual")
+
+
+@pytest.mark.parametrize("cell", ["ona@", "ona at gmail.com", "ona@@gmail.com", "@gmail.com"])
+def test_bad_email_is_reported(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, Email=cell))
+    assert (error.row, error.column, error.value) == (2, "Email", cell)
+    assert error.reason.startswith("Email is not a valid address: ")
+
+
+@pytest.mark.parametrize("cell", ["12345", "0812", "nomor hp", "0812-3456-7890 / 0813-1111-2222"])
+def test_bad_phone_is_reported(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, No_HP=cell))
+    assert error == RowError(
+        2,
+        "No. HP",
+        cell,
+        "Phone must be a valid Indonesian number such as 0812-3456-7890 or +62 812-3456-7890",
+    )
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "250,000,000",
+        "1,5 M",
+        "-5000",
+        "banyak",
+        "Rp",
+        "25.00.000",
+        "1,2345678 juta",
+        "250.000.000,00",
+    ],
+)
+def test_bad_turnover_is_reported(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, Omzet=cell))
+    assert error == RowError(
+        2,
+        "Omzet",
+        cell,
+        "Annual turnover must be a whole Rupiah amount such as 250000000, "
+        "Rp 250.000.000, 250 juta or 1,5 miliar",
+    )
+
+
+@pytest.mark.parametrize("cell", [1500.5, -250_000_000, True])
+def test_fractional_negative_or_boolean_turnover_cell_in_xlsx_is_reported(
+    tmp_path: Path, cell: object
+) -> None:
+    report = read_registry(write_xlsx(tmp_path, [HEADER, row(Omzet=cell)]))
+    error = only_error(report)
+    assert (error.row, error.column, error.value) == (2, "Omzet", str(cell))
+
+
+@pytest.mark.parametrize("cell", ["dua", "-1", "1.5"])
+def test_bad_production_sites_are_reported(tmp_path: Path, cell: str) -> None:
+    error = only_error(read_one_csv(tmp_path, Jumlah_Lokasi_Produksi=cell))
+    assert error == RowError(
+        2,
+        "Jumlah Lokasi Produksi",
+        cell,
+        "Production sites must be a whole number such as 1 or 2",
+    )
+
+
+def test_bad_simple_process_is_reported(tmp_path: Path) -> None:
+    error = only_error(read_one_csv(tmp_path, Proses_Sederhana="mungkin"))
+    assert error == RowError(
+        2,
+        "Proses Sederhana",
+        "mungkin",
+        "Simple process must be ya or tidak (yes/no, y/n, true/false, 1/0)",
+    )
+
+
+def test_duplicate_nib_reports_the_later_row_and_names_the_earlier_one(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row(), row(NIB=NIB_2), row(Nama_Usaha="Lain")])
+    report = read_registry(path)
+    assert [r.row for r in report.records] == [2, 3]
+    assert report.errors == (RowError(4, "NIB", NIB, f"NIB {NIB} is a duplicate of row 2"),)
+    assert report.total_rows == 3
+
+
+def test_duplicate_nib_is_detected_after_cleaning_the_cell(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row(NIB="'" + NIB), row(NIB=" 9120 001234567")])
+    assert read_registry(path).errors[0].reason == f"NIB {NIB} is a duplicate of row 2"
+
+
+def test_each_bad_cell_gives_one_error_and_the_row_gives_no_record(tmp_path: Path) -> None:
+    bad = row(NIB="123", Skala_Usaha="besar", Email="x@", Omzet="banyak")
+    report = read_registry(write_csv(tmp_path, [HEADER, row(), bad, row(NIB=NIB_2)]))
+    assert [r.row for r in report.records] == [2, 4]
+    assert [(e.row, e.column) for e in report.errors] == [
+        (3, "Email"),
+        (3, "NIB"),
+        (3, "Omzet"),
+        (3, "Skala Usaha"),
+    ]
+    assert not report.ok
+    assert report.bad_rows == [3]
+    assert report.total_rows == 3
+
+
+def test_errors_are_sorted_by_row_then_column(tmp_path: Path) -> None:
+    rows: list[Sequence[object]] = [
+        HEADER,
+        row(Skala_Usaha="x", NIB="1"),
+        row(NIB=NIB_2, Email="y@"),
+        row(Jenis="PT"),
+    ]
+    report = read_registry(write_csv(tmp_path, rows))
+    assert [(e.row, e.column) for e in report.errors] == [
+        (2, "NIB"),
+        (2, "Skala Usaha"),
+        (3, "Email"),
+        (4, "Jenis"),
+    ]
+    assert report.bad_rows == [2, 3, 4]
+    assert report.records == ()
+
+
+def test_short_rows_treat_missing_cells_as_empty(tmp_path: Path) -> None:
+    report = read_registry(write_csv(tmp_path, [HEADER, ["1", NIB, "Toko A"]]))
+    assert [(e.column, e.reason) for e in report.errors] == [
+        ("Kabupaten/Kota", "Regency is required, e.g. 'Kabupaten Kepulauan Tanimbar' or '8101'"),
+        ("Nama Pemilik", "Owner name is required but the cell is empty"),
+        ("Skala Usaha", "Scale is required: expected mikro, kecil or menengah"),
+    ]
+
+
+# --- empty rows and row numbers -------------------------------------------------------
+
+
+def test_empty_rows_in_xlsx_are_skipped_but_row_numbers_are_kept(tmp_path: Path) -> None:
+    rows: list[Sequence[object]] = [
+        HEADER,
+        row(),
+        [None] * len(HEADER),
+        [],
+        row(NIB=NIB_2, Skala_Usaha="besar"),
+    ]
+    report = read_registry(write_xlsx(tmp_path, rows))
+    assert report.total_rows == 2
+    assert [r.row for r in report.records] == [2]
+    assert report.bad_rows == [5]
+
+
+def test_empty_rows_in_csv_are_skipped_but_row_numbers_are_kept(tmp_path: Path) -> None:
+    rows: list[Sequence[object]] = [HEADER, row(), [""] * len(HEADER), [" ", ""], row(NIB=NIB_2)]
+    report = read_registry(write_csv(tmp_path, rows))
+    assert [r.row for r in report.records] == [2, 5]
+    assert report.total_rows == 2
+
+
+def test_header_below_leading_empty_rows_is_found(tmp_path: Path) -> None:
+    report = read_registry(write_xlsx(tmp_path, [[], [], HEADER, row()]))
+    assert report.records == (dataclasses.replace(GOOD_RECORD, row=4),)
+
+
+def test_a_file_with_only_a_header_has_no_rows(tmp_path: Path) -> None:
+    report = read_registry(write_csv(tmp_path, [HEADER]))
+    assert report == ImportReport(records=(), errors=(), total_rows=0)
+
+
+# --- file errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["r.xls", "r.txt", "r.ods", "registry"])
+def test_unknown_file_type_is_refused_naming_the_accepted_formats(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / name
+    path.write_text("NIB\n", encoding="utf-8")
+    with pytest.raises(ImportFileError) as excinfo:
+        read_registry(path)
+    assert str(excinfo.value) == f"Cannot import {name!r}: only .csv and .xlsx files are accepted"
+
+
+def test_missing_required_column_is_named_with_its_accepted_headers(tmp_path: Path) -> None:
+    header = [h for h in HEADER if h != "Skala Usaha"]
+    path = write_csv(tmp_path, [header])
+    with pytest.raises(ImportFileError) as excinfo:
+        read_registry(path)
+    assert str(excinfo.value) == (
+        "Missing required column(s): Skala. "
+        "Accepted header names are Skala: 'Skala', 'Skala Usaha', 'Scale'"
+    )
+
+
+def test_several_missing_columns_are_all_named(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path, [["Nama Usaha", "Pemilik", "Skala"]])
+    with pytest.raises(ImportFileError) as excinfo:
+        read_registry(path)
+    message = str(excinfo.value)
+    assert message.startswith("Missing required column(s): NIB, Kabupaten/Kota. ")
+    assert "Kabupaten/Kota: 'Kabupaten/Kota', 'Kab/Kota', 'Kabupaten', 'Regency'" in message
+    assert "NIB: 'NIB', 'No. NIB', 'Nomor Induk Berusaha'" in message
+
+
+def test_two_columns_for_the_same_field_are_refused(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [[*HEADER, "WhatsApp"]])
+    with pytest.raises(
+        ImportFileError, match=re.escape("'No. HP' and 'WhatsApp' both hold 'Telepon'")
+    ):
+        read_registry(path)
+
+
+def test_empty_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=r"r\.csv is empty"):
+        read_registry(path)
+
+
+def test_csv_that_is_not_utf8_is_refused_with_advice(tmp_path: Path) -> None:
+    path = tmp_path / "r.csv"
+    path.write_bytes(";".join(HEADER).encode() + b"\n1;" + NIB.encode() + b";Caf\xe9\n")
+    with pytest.raises(ImportFileError, match="save it from Excel as 'CSV UTF-8'"):
+        read_registry(path)
+
+
+def test_corrupt_xlsx_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(b"this is not a zip file")
+    with pytest.raises(ImportFileError, match=r"r\.xlsx is not a readable \.xlsx workbook"):
+        read_registry(path)
+
+
+def test_import_file_error_is_a_value_error() -> None:
+    assert issubclass(ImportFileError, ValueError)
+
+
+def test_records_and_errors_are_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        GOOD_RECORD.nib = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RowError(1, "NIB", "", "r").row = 2  # type: ignore[misc]

@@ -1,0 +1,189 @@
+"""The office's directory: regencies, UMKM (by NIB), users, and each UMKM's dossier of evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workflow.errors import ConflictError, InvalidInput, NotFound
+from workflow.evidence import evidence_kind
+from workflow.model import Role
+from workflow.persistence.schema import Evidence, Regency, Umkm, User, table
+from workflow.regions import Regency as RegionData
+from workflow.umkm_import import UmkmRecord
+
+__all__ = [
+    "UpsertCounts",
+    "add_evidence",
+    "add_user",
+    "dossier",
+    "ensure_regencies",
+    "umkm_id_by_nib",
+    "upsert_umkm",
+]
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+CONSULTANT_FIELDS = ("it", "pemasaran", "sdm", "kelembagaan", "produksi", "pembiayaan", "jaringan")
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """How many UMKM an import created and updated."""
+
+    created: int
+    updated: int
+
+
+def _insert_for(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def ensure_regencies(conn: Connection, regencies: Iterable[RegionData]) -> None:
+    """Insert the office's regencies, leaving existing ones as they are."""
+    rows = [{"code": r.code, "name": r.name, "kind": r.kind, "seat": r.seat} for r in regencies]
+    if rows:
+        conn.execute(_insert_for(conn)(Regency).values(rows).on_conflict_do_nothing())
+
+
+def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) -> UpsertCounts:
+    """Create or update UMKM by NIB: re-importing a file updates instead of duplicating."""
+    if not records:
+        return UpsertCounts(0, 0)
+    nibs = [r.nib for r in records]
+    existing = set()
+    for chunk in range(0, len(nibs), 500):
+        existing |= set(
+            conn.scalars(select(Umkm.nib).where(Umkm.nib.in_(nibs[chunk : chunk + 500])))
+        )
+    rows = [
+        {
+            "nib": r.nib,
+            "name": r.name,
+            "owner_name": r.owner_name,
+            "kind": r.kind,
+            "scale": r.scale,
+            "regency_code": r.regency_code,
+            "email": r.email,
+            "phone": r.phone,
+            "address": r.address,
+            "annual_turnover": r.annual_turnover,
+            "production_sites": r.production_sites,
+            "simple_process": r.simple_process,
+            "products": r.products,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in records
+    ]
+    stmt = _insert_for(conn)(Umkm)
+    changing = {c: stmt.excluded[c] for c in rows[0] if c not in ("nib", "created_at")}
+    conn.execute(stmt.on_conflict_do_update(index_elements=["nib"], set_=changing), rows)
+    updated = len(existing)
+    return UpsertCounts(len(records) - updated, updated)
+
+
+def umkm_id_by_nib(conn: Connection, nib: str) -> int:
+    """The id of the UMKM with ``nib``."""
+    umkm_id = conn.scalar(select(Umkm.id).where(Umkm.nib == nib))
+    if umkm_id is None:
+        raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
+    return umkm_id
+
+
+def add_user(
+    db: Engine,
+    username: str,
+    full_name: str,
+    role: Role,
+    *,
+    email: str | None = None,
+    field: str | None = None,
+    umkm_nib: str | None = None,
+) -> int:
+    """Create a user; a UMKM user is tied to its business, a consultant has a field (bidang)."""
+    if not _USERNAME.match(username):
+        raise InvalidInput(f"username {username!r}: use 2-64 lowercase letters, digits, . _ -")
+    if role is Role.CONSULTANT and field not in CONSULTANT_FIELDS:
+        raise InvalidInput(f"a consultant needs a field, one of: {', '.join(CONSULTANT_FIELDS)}")
+    if role is Role.UMKM and umkm_nib is None:
+        raise InvalidInput("a UMKM user needs the NIB of its business (--nib)")
+    with db.begin() as conn:
+        if conn.scalar(select(User.id).where(User.username == username)) is not None:
+            raise ConflictError(f"user {username!r} exists already")
+        umkm_id = umkm_id_by_nib(conn, umkm_nib) if umkm_nib else None
+        user_id: int = conn.execute(
+            table(User)
+            .insert()
+            .values(
+                username=username,
+                full_name=full_name,
+                role=role.value,
+                email=email,
+                field=field,
+                umkm_id=umkm_id,
+                active=True,
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+    return user_id
+
+
+def add_evidence(
+    db: Engine,
+    nib: str,
+    kind: str,
+    reference: str,
+    *,
+    valid_until: date | None,
+    added_by: str | None,
+    now: datetime,
+) -> None:
+    """Put a document into a UMKM's dossier, replacing an older one of the same kind."""
+    try:
+        evidence_kind(kind)
+    except KeyError as error:
+        raise InvalidInput(str(error.args[0])) from None
+    if not reference.strip():
+        raise InvalidInput("give a reference for the document (file name or number)")
+    with db.begin() as conn:
+        umkm_id = umkm_id_by_nib(conn, nib)
+        user_id = None
+        if added_by is not None:
+            user_id = conn.scalar(select(User.id).where(User.username == added_by))
+            if user_id is None:
+                raise NotFound(f"no user {added_by!r}; see 'sertiflow user list'")
+        values = {
+            "reference": reference.strip(),
+            "valid_until": valid_until,
+            "added_at": now,
+            "added_by": user_id,
+        }
+        done = conn.execute(
+            update(Evidence)
+            .where(Evidence.umkm_id == umkm_id, Evidence.kind == kind)
+            .values(**values)
+        )
+        if done.rowcount == 0:
+            conn.execute(table(Evidence).insert().values(umkm_id=umkm_id, kind=kind, **values))
+
+
+def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
+    """The documents in a UMKM's dossier, by kind."""
+    with db.connect() as conn:
+        umkm_id = umkm_id_by_nib(conn, nib)
+        rows = conn.execute(
+            select(Evidence.kind, Evidence.reference, Evidence.valid_until, Evidence.added_at)
+            .where(Evidence.umkm_id == umkm_id)
+            .order_by(Evidence.kind)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def count_umkm(conn: Connection) -> int:
+    """How many UMKM the office has."""
+    return int(conn.scalar(select(func.count()).select_from(Umkm)) or 0)

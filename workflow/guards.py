@@ -1,0 +1,255 @@
+"""Guards: pure predicates that say, in words, why a transition may not happen yet.
+
+Each guard reads a ``GuardContext`` (a frozen snapshot the engine loads: the UMKM's profile and
+dossier, its other applications, today's date, the policy) and returns the reason for refusal or
+None. Guards never touch the database; ``needs`` tells the engine what to load for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from dateutil.relativedelta import relativedelta
+
+from workflow.evidence import EVIDENCE_KINDS
+from workflow.policy import Policy
+
+__all__ = [
+    "DeadlinePassed",
+    "EvidenceItem",
+    "GracePeriodOver",
+    "Guard",
+    "GuardContext",
+    "RelatedApplication",
+    "RelatedMilestone",
+    "RenewalWindowOpen",
+    "SelfDeclareEligible",
+    "SelfDeclareNotEligible",
+    "UmkmProfile",
+    "missing_evidence",
+    "self_declare_problems",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class UmkmProfile:
+    """What the guards know of a UMKM."""
+
+    id: int
+    nib: str
+    name: str
+    scale: str  # mikro | kecil | menengah
+    annual_turnover: int | None
+    production_sites: int | None
+    simple_process: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    """A document in the UMKM's dossier."""
+
+    kind: str
+    reference: str
+    valid_until: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedApplication:
+    """Another application of the same UMKM."""
+
+    id: int
+    process_key: str
+    state: str
+    tags: frozenset[str]
+    filed_on: date | None
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """Everything a guard may look at, loaded by the engine before firing a trigger."""
+
+    today: date
+    process_key: str
+    state: str
+    deadline: date | None
+    policy: Policy
+    flags: frozenset[str] = frozenset()
+    umkm: UmkmProfile | None = None
+    evidence: Mapping[str, EvidenceItem] = field(default_factory=dict)
+    related: tuple[RelatedApplication, ...] = ()
+    certificate_expires_on: date | None = None
+
+
+class Guard(Protocol):
+    """A pure predicate over a ``GuardContext``; ``needs`` names what the engine must load."""
+
+    @property
+    def needs(self) -> frozenset[str]: ...
+
+    def __call__(self, ctx: GuardContext) -> str | None: ...
+
+
+def missing_evidence(ctx: GuardContext, kinds: tuple[str, ...]) -> list[str]:
+    """One sentence per required dossier document that is missing or expired."""
+    problems = []
+    for kind in kinds:
+        item = ctx.evidence.get(kind)
+        name = EVIDENCE_KINDS[kind].name
+        if item is None:
+            problems.append(f"missing {kind} ({name})")
+        elif item.valid_until is not None and item.valid_until < ctx.today:
+            problems.append(f"expired {kind} ({name}), valid until {item.valid_until.isoformat()}")
+    return problems
+
+
+def _rupiah(amount: int) -> str:
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+def self_declare_problems(umkm: UmkmProfile, policy: Policy) -> list[str]:
+    """Why ``umkm`` may not take the self-declare path (Kepkaban 150/2022 criteria)."""
+    problems = []
+    if umkm.scale not in ("mikro", "kecil"):
+        problems.append(f"scale is {umkm.scale}; self-declare is for micro and small businesses")
+    if umkm.annual_turnover is None:
+        problems.append("annual turnover is not recorded")
+    elif umkm.annual_turnover > policy.self_declare_max_turnover:
+        problems.append(
+            f"annual turnover {_rupiah(umkm.annual_turnover)} is above "
+            f"{_rupiah(policy.self_declare_max_turnover)}"
+        )
+    if umkm.production_sites is None:
+        problems.append("number of production sites is not recorded")
+    elif umkm.production_sites > policy.self_declare_max_sites:
+        problems.append(
+            f"{umkm.production_sites} production sites; at most "
+            f"{policy.self_declare_max_sites} allowed"
+        )
+    if umkm.simple_process is None:
+        problems.append("whether the production process is simple is not recorded")
+    elif not umkm.simple_process:
+        problems.append("the production process is not simple (manual or semi-automatic)")
+    return problems
+
+
+@dataclass(frozen=True)
+class SelfDeclareEligible:
+    """The UMKM meets the self-declare criteria; otherwise points to the regular path."""
+
+    redirect_trigger: str
+    needs: frozenset[str] = frozenset({"umkm"})
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        assert ctx.umkm is not None
+        problems = self_declare_problems(ctx.umkm, ctx.policy)
+        if not problems:
+            return None
+        return (
+            "not eligible for self-declare: "
+            + "; ".join(problems)
+            + f". Update the UMKM's data, or use '{self.redirect_trigger}' to move to the "
+            "regular path"
+        )
+
+
+@dataclass(frozen=True)
+class SelfDeclareNotEligible:
+    """Redirecting to the regular path only makes sense for an ineligible UMKM."""
+
+    needs: frozenset[str] = frozenset({"umkm"})
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        assert ctx.umkm is not None
+        if self_declare_problems(ctx.umkm, ctx.policy):
+            return None
+        return "the UMKM meets every self-declare criterion; there is nothing to redirect"
+
+
+@dataclass(frozen=True)
+class DeadlinePassed:
+    """The state's deadline has passed (the Komite Fatwa takes over, a window lapses ...)."""
+
+    what: str
+    needs: frozenset[str] = frozenset()
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        if ctx.deadline is None:
+            return f"{self.what}: this state has no deadline"
+        if ctx.today <= ctx.deadline:
+            return f"{self.what}: the deadline {ctx.deadline.isoformat()} has not passed yet"
+        return None
+
+
+@dataclass(frozen=True)
+class RelatedMilestone:
+    """Another process of the same UMKM has reached a milestone, or a substitute is on file.
+
+    SNI: the LSPro wants a trademark certificate, or a filing receipt at most six months old, or
+    a licence from the mark's owner.
+    """
+
+    process_key: str
+    reached_tag: str  # e.g. "filed"
+    complete_tag: str  # e.g. "registered": no age limit applies
+    substitute_evidence: str
+    needs: frozenset[str] = frozenset({"related", "evidence"})
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        if not missing_evidence(ctx, (self.substitute_evidence,)):
+            return None
+        related = [a for a in ctx.related if a.process_key == self.process_key]
+        if any(self.complete_tag in a.tags for a in related):
+            return None
+        max_age = ctx.policy.trademark_receipt_max_age_months
+        oldest = ctx.today - relativedelta(months=max_age)
+        filed = [a for a in related if self.reached_tag in a.tags]
+        if any(a.filed_on is not None and a.filed_on >= oldest for a in filed):
+            return None
+        if filed:
+            return (
+                f"the {self.process_key} filing receipt of application "
+                f"#{filed[0].id} is older than {max_age} months and the mark is not registered "
+                f"yet; add a {self.substitute_evidence} document to the dossier or wait for "
+                "the registration"
+            )
+        return (
+            f"no {self.process_key} application of this UMKM is {self.reached_tag} yet; file "
+            f"the {self.process_key} first or add a {self.substitute_evidence} document to the "
+            "dossier"
+        )
+
+
+@dataclass(frozen=True)
+class RenewalWindowOpen:
+    """The certificate expires within the renewal window (or expired less than it ago)."""
+
+    needs: frozenset[str] = frozenset()
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        if ctx.certificate_expires_on is None:
+            return "the certificate has no expiry date recorded"
+        months = ctx.policy.trademark_renewal_window_months
+        opens = ctx.certificate_expires_on - relativedelta(months=months)
+        if ctx.today < opens:
+            return f"renewal opens on {opens.isoformat()}, {months} months before expiry"
+        return None
+
+
+@dataclass(frozen=True)
+class GracePeriodOver:
+    """The certificate has expired, past the renewal grace period if it has one (Pasal 35(4))."""
+
+    with_grace: bool = True
+    needs: frozenset[str] = frozenset()
+
+    def __call__(self, ctx: GuardContext) -> str | None:
+        if ctx.certificate_expires_on is None:
+            return "the certificate has no expiry date recorded"
+        months = ctx.policy.trademark_renewal_window_months if self.with_grace else 0
+        ends = ctx.certificate_expires_on + relativedelta(months=months)
+        if ctx.today <= ends:
+            return f"the certificate is valid, or renewable, until {ends.isoformat()}"
+        return None

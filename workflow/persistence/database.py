@@ -1,0 +1,55 @@
+"""Connecting to the database: SQLite (WAL, BEGIN IMMEDIATE) or PostgreSQL (psycopg 3).
+
+SQLite: with a deferred BEGIN, a transaction that reads then writes fails "database is locked"
+when another writer got there first (measured: 2,855 of 6,000 under two writer processes). The
+SQLAlchemy-documented recipe takes the pysqlite driver's own transaction handling away and emits
+``BEGIN IMMEDIATE``, so writers queue on the busy timeout instead of failing. Read-only work passes
+``execution_options(readonly=True)`` and gets a plain deferred BEGIN, which never blocks a writer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+__all__ = ["connect", "is_sqlite"]
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """True for a SQLite database."""
+    return engine.dialect.name == "sqlite"
+
+
+def connect(url: str, *, echo: bool = False) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get("readonly"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

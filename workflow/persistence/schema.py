@@ -1,0 +1,191 @@
+"""The database schema, as typed SQLAlchemy 2.x models.
+
+The models are the single source of the schema (Alembic migrations are written against them); the
+engine's hot path and the backlog queries use their ``__table__`` with SQLAlchemy Core, which is
+several times faster than loading ORM objects for a write that touches three tables.
+
+Timestamps are naive UTC; dates (deadlines, certificate dates) are office-local calendar dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Application",
+    "AuditEntry",
+    "Base",
+    "Evidence",
+    "OutboxMessage",
+    "Regency",
+    "Umkm",
+    "User",
+    "table",
+]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every sertiflow table."""
+
+
+class Regency(Base):
+    """A kabupaten or kota an office serves."""
+
+    __tablename__ = "regency"
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    seat: Mapped[str] = mapped_column(String(100))
+
+
+class Umkm(Base):
+    """A business the office assists (an UMKM or a cooperative), keyed by its NIB."""
+
+    __tablename__ = "umkm"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nib: Mapped[str] = mapped_column(String(13), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="umkm")
+    scale: Mapped[str] = mapped_column(String(16))
+    regency_code: Mapped[str] = mapped_column(ForeignKey("regency.code"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(Text, default="")
+    annual_turnover: Mapped[int | None] = mapped_column(BigInteger)
+    production_sites: Mapped[int | None] = mapped_column(Integer)
+    simple_process: Mapped[bool | None] = mapped_column(Boolean)
+    products: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class User(Base):
+    """Someone who acts in sertiflow: an admin, a consultant, or a UMKM's own account."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
+    field: Mapped[str | None] = mapped_column(String(32))  # a consultant's bidang
+    umkm_id: Mapped[int | None] = mapped_column(ForeignKey("umkm.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Evidence(Base):
+    """A document in a UMKM's dossier, reused by all of its applications."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (UniqueConstraint("umkm_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str] = mapped_column(String(300))
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    added_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class Application(Base):
+    """One certification application and where it stands.
+
+    ``version`` is the optimistic lock: every transition updates ``WHERE version = :seen``.
+    ``audit_seq`` and ``audit_head`` are the length and last hash of the application's audit chain.
+    """
+
+    __tablename__ = "application"
+    __table_args__ = (
+        Index("ix_application_process_state", "process_key", "state"),
+        Index("ix_application_phase_deadline", "phase", "deadline"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(40))
+    process_version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(40))
+    phase: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    state_entered_at: Mapped[datetime] = mapped_column(DateTime)
+    deadline: Mapped[date | None] = mapped_column(Date)
+    flags: Mapped[str] = mapped_column(String(200), default="")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    filed_on: Mapped[date | None] = mapped_column(Date)
+    certificate_number: Mapped[str | None] = mapped_column(String(60))
+    certificate_issued_on: Mapped[date | None] = mapped_column(Date)
+    certificate_expires_on: Mapped[date | None] = mapped_column(Date)
+    linked_from_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    audit_seq: Mapped[int] = mapped_column(Integer)
+    audit_head: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One step of an application's history; append-only, each row hashing the previous one.
+
+    ``dwell_seconds`` is how long the application sat in ``from_state``: stored at write time so
+    that the backlog's dwell statistics are an index scan, not a replay of the whole log.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        UniqueConstraint("application_id", "seq"),
+        Index("ix_audit_dwell", "process_key", "from_state", "dwell_seconds"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(60))
+    from_state: Mapped[str] = mapped_column(String(40))
+    to_state: Mapped[str] = mapped_column(String(40))
+    process_key: Mapped[str] = mapped_column(String(40))
+    process_version: Mapped[int] = mapped_column(Integer)
+    dwell_seconds: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxMessage(Base):
+    """An effect to deliver after commit (packet, email, notification); the relay sweeps these."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    audit_seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+def table(model: type[Base]) -> Table:
+    """The Core table behind ``model``, typed for insert/update/select statements."""
+    return cast(Table, model.__table__)

@@ -1,0 +1,75 @@
+"""Pieces every process shares: role sets, the PLUT intake wrapper, certificate fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from workflow.model import Court, Deadline, Field, Phase, Role, State, Transition, Unit
+
+__all__ = [
+    "ANYONE",
+    "ISSUED_ON",
+    "PLUT",
+    "by_name",
+    "cancel",
+    "closed",
+    "intake_states",
+    "intake_transitions",
+]
+
+PLUT = frozenset({Role.CONSULTANT, Role.ADMIN})
+"""The office: consultants, and admins standing in for them."""
+ANYONE = frozenset({Role.UMKM, Role.CONSULTANT, Role.ADMIN})
+"""Acts of the UMKM itself, which the office may also record on its behalf."""
+
+ISSUED_ON = Field("issued_on", "Tanggal terbit", kind="date", example="2026-11-30")
+
+_AGREED = "PLUT service target"
+
+
+def intake_states(
+    prep_name: str = "DOC_PREPARATION", prep_label: str = "Penyiapan dokumen", prep_hint: str = ""
+) -> list[State]:
+    """INTAKE (the consultant takes the case) and the document preparation with the UMKM."""
+    return [
+        State(
+            "INTAKE",
+            "Penerimaan permohonan di PLUT",
+            "Intake at PLUT",
+            Court.CONSULTANT,
+            deadline=Deadline(3, Unit.WORKING_DAYS, "agreed", _AGREED),
+            hint="Konsultan PLUT akan menghubungi Anda untuk menyiapkan dokumen.",
+        ),
+        State(
+            prep_name,
+            prep_label,
+            "Document preparation",
+            Court.UMKM,
+            deadline=Deadline(10, Unit.WORKING_DAYS, "agreed", _AGREED),
+            hint=prep_hint or "Lengkapi dokumen yang diminta konsultan PLUT.",
+        ),
+    ]
+
+
+def intake_transitions(prep_name: str = "DOC_PREPARATION") -> list[Transition]:
+    """Starting document preparation after intake."""
+    return [
+        Transition(
+            "start_document_preparation", ("INTAKE",), prep_name, PLUT, "Mulai penyiapan dokumen"
+        ),
+    ]
+
+
+def closed(name: str, label: str, label_en: str, hint: str = "") -> State:
+    """A final state: nothing more happens to the application."""
+    return State(name, label, label_en, Court.UMKM, phase=Phase.CLOSED, hint=hint)
+
+
+def cancel(sources: Iterable[str]) -> Transition:
+    """The UMKM (or the office for it) stops the application before the agency decides."""
+    return Transition("cancel", tuple(sources), "CANCELLED", ANYONE, "Batalkan permohonan")
+
+
+def by_name(states: Iterable[State]) -> dict[str, State]:
+    """States keyed by name, in order."""
+    return {state.name: state for state in states}

@@ -1,0 +1,251 @@
+"""Halal certification, self-declare path (pernyataan pelaku usaha; the free SEHATI quota).
+
+Regulation: UU 33/2014 jo. UU 6/2023 Pasal 4A and 33A; Kepkaban 150/2022 (eligibility). A
+Pendamping PPH (P3H) verifies and validates the UMKM's statement on site within 10 working days of
+submission (Pasal 33A(3)); the LP3H and BPJPH check it and issue the STTD; the Komite Fatwa Produk
+Halal decides within 1 working day (Pasal 33A(2)). Only micro and small businesses with a simple
+process at one site and turnover under the ceiling may use it; others are redirected to the
+regular path, which opens a linked regular application.
+
+States at a glance::
+
+    INTAKE -> DOC_PREPARATION -> SUBMITTED -> PPH_VERVAL -> LP3H_BPJPH_VERIFICATION
+      -> AT_KOMITE_FATWA -> HALAL_DETERMINED -> HALAL_ACTIVE
+    returned: PPH_VERVAL / LP3H_BPJPH_VERIFICATION / AT_KOMITE_FATWA -> RETURNED_TO_PU -> SUBMITTED
+    ends: NOT_HALAL, REDIRECTED_TO_REGULAR, CANCELLED, REVOKED, RENEWAL_OPENED
+"""
+
+from __future__ import annotations
+
+from workflow.guards import SelfDeclareEligible, SelfDeclareNotEligible
+from workflow.model import Court, Deadline, ProcessDefinition, Role, State, Transition, Unit
+from workflow.processes.common import (
+    ISSUED_ON,
+    PLUT,
+    by_name,
+    cancel,
+    closed,
+    intake_states,
+    intake_transitions,
+)
+from workflow.processes.halal_regular import HALAL_CERTIFICATE_NUMBER, halal_lifecycle
+
+__all__ = ["HALAL_SELF_DECLARE"]
+
+HK = Unit.WORKING_DAYS
+_REDIRECT = "redirect_to_regular"
+_SUBMIT_EVIDENCE = (
+    "nib",
+    "product_list",
+    "materials_list",
+    "process_flow",
+    "halal_pledge",
+    "penyelia_halal",
+)
+
+
+def _states() -> list[State]:
+    return [
+        *intake_states(
+            prep_hint="Bersama Pendamping PPH, siapkan NIB, daftar produk dan bahan, "
+            "alur proses produksi, ikrar halal dan data Penyelia Halal."
+        ),
+        State(
+            "SUBMITTED",
+            "Submitted PU",
+            "Submitted",
+            Court.AGENCY,
+            hint="Permohonan sudah terkirim. Pendamping PPH akan mengunjungi tempat usaha.",
+        ),
+        State(
+            "PPH_VERVAL",
+            "Verifikasi dan validasi oleh Pendamping PPH",
+            "Verification by the halal process assistant",
+            Court.AGENCY,
+            deadline=Deadline(10, HK, "law", "UU 6/2023 Pasal 33A(3)"),
+            hint="Pendamping PPH memeriksa bahan, produk dan proses di tempat usaha Anda.",
+        ),
+        State(
+            "RETURNED_TO_PU",
+            "Dikembalikan",
+            "Returned to the applicant",
+            Court.UMKM,
+            deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
+            hint="Permohonan dikembalikan. Perbaiki sesuai catatan lalu kirim ulang.",
+        ),
+        State(
+            "LP3H_BPJPH_VERIFICATION",
+            "Verifikasi LP3H dan BPJPH",
+            "LP3H and BPJPH verification",
+            Court.AGENCY,
+            deadline=Deadline(2, HK, "unconfirmed", "split of the 10 HK not confirmed"),
+        ),
+        State(
+            "AT_KOMITE_FATWA",
+            "Dikirim ke Komite Fatwa",
+            "At the Komite Fatwa",
+            Court.AGENCY,
+            deadline=Deadline(1, HK, "law", "UU 6/2023 Pasal 33A(2)"),
+        ),
+        State(
+            "HALAL_DETERMINED",
+            "Ketetapan Halal",
+            "Determined halal",
+            Court.AGENCY,
+            deadline=Deadline(1, HK, "unconfirmed", "amended Pasal 35 not retrieved"),
+        ),
+        closed(
+            "NOT_HALAL",
+            "Produk tidak halal",
+            "Not halal",
+            hint="Anda akan menerima surat keterangan produk tidak halal melalui SIHALAL.",
+        ),
+        closed(
+            "REDIRECTED_TO_REGULAR",
+            "Dialihkan ke jalur reguler",
+            "Redirected to regular path",
+            hint="Usaha Anda tidak memenuhi syarat self-declare; permohonan dilanjutkan "
+            "lewat jalur reguler.",
+        ),
+        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+    ]
+
+
+def _transitions() -> list[Transition]:
+    return [
+        *intake_transitions(),
+        Transition(
+            "submit",
+            ("DOC_PREPARATION",),
+            "SUBMITTED",
+            PLUT,
+            "Kirim ke SIHALAL",
+            requires=_SUBMIT_EVIDENCE,
+            guards=(SelfDeclareEligible(_REDIRECT),),
+        ),
+        Transition(
+            _REDIRECT,
+            ("DOC_PREPARATION",),
+            "REDIRECTED_TO_REGULAR",
+            PLUT,
+            "Alihkan ke jalur reguler",
+            guards=(SelfDeclareNotEligible(),),
+            opens="halal_regular",
+        ),
+        Transition(
+            "pph_verval_started",
+            ("SUBMITTED",),
+            "PPH_VERVAL",
+            PLUT,
+            "Verval Pendamping PPH dimulai",
+            agency="P3H",
+        ),
+        Transition(
+            "return_to_pu",
+            ("PPH_VERVAL",),
+            "RETURNED_TO_PU",
+            PLUT,
+            "Dikembalikan oleh Pendamping PPH",
+            agency="P3H",
+        ),
+        Transition(
+            "return_to_pu",
+            ("LP3H_BPJPH_VERIFICATION",),
+            "RETURNED_TO_PU",
+            PLUT,
+            "Dikembalikan oleh LP3H/BPJPH",
+            agency="LP3H",
+        ),
+        Transition(
+            "return_to_pu",
+            ("AT_KOMITE_FATWA",),
+            "RETURNED_TO_PU",
+            PLUT,
+            "Dikembalikan oleh Komite Fatwa",
+            agency="KOMITE_FATWA",
+        ),
+        Transition(
+            "resubmit",
+            ("RETURNED_TO_PU",),
+            "SUBMITTED",
+            PLUT,
+            "Kirim ulang",
+            requires=_SUBMIT_EVIDENCE,
+            guards=(SelfDeclareEligible(_REDIRECT),),
+        ),
+        # DOMAIN.md SD_R: unconfirmed as an official transition, kept for the P3H's finding.
+        Transition(
+            _REDIRECT,
+            ("PPH_VERVAL",),
+            "REDIRECTED_TO_REGULAR",
+            PLUT,
+            "Tidak memenuhi syarat, alihkan ke reguler",
+            agency="P3H",
+            opens="halal_regular",
+            notify=frozenset(Role),
+        ),
+        Transition(
+            "verval_passed",
+            ("PPH_VERVAL",),
+            "LP3H_BPJPH_VERIFICATION",
+            PLUT,
+            "Verval selesai",
+            agency="P3H",
+        ),
+        Transition(
+            "sttd_issued_sent_to_komite",
+            ("LP3H_BPJPH_VERIFICATION",),
+            "AT_KOMITE_FATWA",
+            PLUT,
+            "STTD terbit, dikirim ke Komite Fatwa",
+            agency="BPJPH",
+        ),
+        Transition(
+            "ketetapan_halal",
+            ("AT_KOMITE_FATWA",),
+            "HALAL_DETERMINED",
+            PLUT,
+            "Ketetapan halal",
+            agency="KOMITE_FATWA",
+        ),
+        Transition(
+            "ketetapan_tidak_halal",
+            ("AT_KOMITE_FATWA",),
+            "NOT_HALAL",
+            PLUT,
+            "Ketetapan tidak halal",
+            agency="KOMITE_FATWA",
+            notify=frozenset(Role),
+        ),
+        Transition(
+            "sh_issued",
+            ("HALAL_DETERMINED",),
+            "HALAL_ACTIVE",
+            PLUT,
+            "Sertifikat halal terbit",
+            agency="BPJPH",
+            fields=(HALAL_CERTIFICATE_NUMBER, ISSUED_ON),
+            notify=frozenset(Role),
+        ),
+        cancel(("INTAKE", "DOC_PREPARATION", "RETURNED_TO_PU")),
+    ]
+
+
+def _definition() -> ProcessDefinition:
+    life_states, life_transitions = halal_lifecycle("halal_self_declare")
+    return ProcessDefinition(
+        key="halal_self_declare",
+        version=1,
+        title="Sertifikasi Halal Self Declare",
+        title_en="Halal certification, self-declare path",
+        regulation="UU 33/2014 jo. UU 6/2023 Pasal 4A, 33A; Kepkaban 150/2022",
+        initial="INTAKE",
+        states=by_name([*_states(), *life_states]),
+        transitions=tuple([*_transitions(), *life_transitions]),
+        certificate_number=HALAL_CERTIFICATE_NUMBER,
+        certificate_expiry=None,
+        description=__doc__ or "",
+    )
+
+
+HALAL_SELF_DECLARE = _definition()

@@ -1,0 +1,367 @@
+"""SNI product certification (SPPT SNI, Tipe 5 scheme) by a KAN-accredited LSPro.
+
+Regulation: UU 20/2014 on Standardisasi dan Penilaian Kesesuaian; Peraturan BSN 6/2024 and 1/2025;
+the product's own regulation (e.g. a Permenperin) fixes the certificate's validity. The LSPro
+reviews the application, signs the agreement, audits the quality system and the factory (with a
+corrective-action loop), samples and tests the product in an accredited laboratory (one retest),
+evaluates, decides and issues the SPPT SNI, then keeps it under surveillance. The LSPro wants the
+trademark filed (receipt at most 6 months old), registered, or licensed before it accepts the
+application.
+
+States at a glance::
+
+    INTAKE -> PREPARATION -> APPLICATION_SUBMITTED -> APPLICATION_REVIEW (-> RETURNED_TO_PU)
+      -> AGREEMENT_PAYMENT -> AUDIT (<-> CORRECTIVE_ACTION) -> SAMPLING -> TESTING (-> RETEST)
+      -> EVALUATION -> DECISION -> CERTIFIED (<-> SURVEILLANCE, SUSPENDED)
+    ends: REFUSED, REVOKED, EXPIRED, CANCELLED
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from workflow.guards import DeadlinePassed, GracePeriodOver, RelatedMilestone
+from workflow.model import (
+    Court,
+    Deadline,
+    Field,
+    Phase,
+    ProcessDefinition,
+    Role,
+    State,
+    Transition,
+    Unit,
+)
+from workflow.policy import Policy
+from workflow.processes.common import (
+    ANYONE,
+    ISSUED_ON,
+    PLUT,
+    by_name,
+    cancel,
+    closed,
+    intake_states,
+    intake_transitions,
+)
+
+__all__ = ["SNI"]
+
+HK = Unit.WORKING_DAYS
+
+SPPT_NUMBER = Field(
+    "certificate_number",
+    "Nomor SPPT SNI",
+    pattern=r"^[A-Z0-9][A-Z0-9/.\-]{4,40}$",
+    example="LSPRO-123/SPPT/2026",
+)
+
+_APPLY_EVIDENCE = (
+    "nib",
+    "npwp",
+    "quality_manual",
+    "qc_records",
+    "conformity_declaration",
+    "sni_mark_illustration",
+    "process_flow",
+    "test_report",
+)
+_TRADEMARK_FIRST = RelatedMilestone("trademark", "filed", "registered", "trademark_licence")
+
+
+def sppt_expiry(issued_on: date, filed_on: date | None, policy: Policy) -> date:
+    """Validity is fixed per product regulation; the office sets the default (4 years)."""
+    return issued_on + relativedelta(years=policy.sni_validity_years)
+
+
+def _states() -> list[State]:
+    agency = Court.AGENCY
+    return [
+        *intake_states(
+            "PREPARATION",
+            "Persiapan (gap analysis, penerapan SNI dan sistem mutu)",
+            "Terapkan SNI dan sistem mutu, siapkan Pedoman Mutu, rekaman mutu dan "
+            "hasil uji coba produk.",
+        ),
+        State(
+            "APPLICATION_SUBMITTED",
+            "Permohonan sertifikasi diajukan",
+            "Application submitted",
+            agency,
+        ),
+        State(
+            "APPLICATION_REVIEW",
+            "Kaji ulang permohonan",
+            "Application review",
+            agency,
+            deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
+        ),
+        State(
+            "RETURNED_TO_PU",
+            "Permohonan dikembalikan",
+            "Returned to the applicant",
+            Court.UMKM,
+            deadline=Deadline(10, HK, "agreed", "PLUT service target"),
+            hint="LSPro meminta kelengkapan permohonan.",
+        ),
+        State(
+            "AGREEMENT_PAYMENT",
+            "Perjanjian sertifikasi dan pembayaran",
+            "Agreement and payment",
+            Court.UMKM,
+            deadline=Deadline(10, HK, "agreed", "PLUT service target"),
+            hint="Tanda tangani perjanjian sertifikasi dan bayar tagihan LSPro.",
+        ),
+        State("AUDIT", "Audit kecukupan dan audit kesesuaian", "Audit", agency),
+        State(
+            "CORRECTIVE_ACTION",
+            "Tindakan koreksi",
+            "Corrective action",
+            Court.UMKM,
+            deadline=Deadline(2, Unit.MONTHS, "practice", "one LSPro's rule"),
+            hint="Perbaiki ketidaksesuaian temuan audit dan kirim buktinya.",
+        ),
+        State("SAMPLING", "Pengambilan contoh uji", "Sampling", agency),
+        State(
+            "TESTING",
+            "Pengujian di laboratorium",
+            "Laboratory testing",
+            agency,
+            deadline=Deadline(20, HK, "practice", "reported duration, at least 20 HK"),
+        ),
+        State(
+            "RETEST",
+            "Pengujian ulang",
+            "Retest",
+            agency,
+            deadline=Deadline(20, HK, "practice", "as testing"),
+        ),
+        State("EVALUATION", "Evaluasi oleh panel sertifikasi", "Evaluation", agency),
+        State("DECISION", "Keputusan sertifikasi", "Decision", agency),
+        State(
+            "CERTIFIED",
+            "SPPT SNI terbit",
+            "Certified",
+            Court.UMKM,
+            phase=Phase.CERTIFIED,
+            hint="Bubuhkan tanda SNI, nomor SNI dan atributnya sebelum produk dipasarkan.",
+        ),
+        State("SURVEILLANCE", "Survailen", "Surveillance", agency, phase=Phase.CERTIFIED),
+        State(
+            "SUSPENDED",
+            "Sertifikat dibekukan",
+            "Suspended",
+            Court.UMKM,
+            phase=Phase.CERTIFIED,
+            hint="Sertifikat dibekukan. Tindak lanjuti temuan survailen.",
+        ),
+        closed("REFUSED", "Permohonan ditolak", "Refused"),
+        closed("REVOKED", "Sertifikat dicabut", "Revoked"),
+        closed("EXPIRED", "Masa berlaku habis", "Expired"),
+        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+    ]
+
+
+def _transitions() -> list[Transition]:
+    registered = (SPPT_NUMBER, ISSUED_ON)
+    everyone = frozenset(Role)
+    return [
+        *intake_transitions("PREPARATION"),
+        Transition(
+            "apply",
+            ("PREPARATION",),
+            "APPLICATION_SUBMITTED",
+            PLUT,
+            "Ajukan ke LSPro",
+            requires=_APPLY_EVIDENCE,
+            guards=(_TRADEMARK_FIRST,),
+        ),
+        Transition(
+            "review_started",
+            ("APPLICATION_SUBMITTED",),
+            "APPLICATION_REVIEW",
+            PLUT,
+            "Kaji ulang dimulai",
+            agency="LSPRO",
+        ),
+        Transition(
+            "return_incomplete",
+            ("APPLICATION_REVIEW",),
+            "RETURNED_TO_PU",
+            PLUT,
+            "Permohonan dikembalikan",
+            agency="LSPRO",
+        ),
+        Transition(
+            "resubmit",
+            ("RETURNED_TO_PU",),
+            "APPLICATION_SUBMITTED",
+            PLUT,
+            "Ajukan ulang",
+            requires=_APPLY_EVIDENCE,
+            guards=(_TRADEMARK_FIRST,),
+        ),
+        Transition(
+            "accepted",
+            ("APPLICATION_REVIEW",),
+            "AGREEMENT_PAYMENT",
+            PLUT,
+            "Permohonan diterima",
+            agency="LSPRO",
+        ),
+        Transition(
+            "paid",
+            ("AGREEMENT_PAYMENT",),
+            "AUDIT",
+            ANYONE,
+            "Perjanjian ditandatangani dan dibayar",
+            requires=("payment_proof",),
+        ),
+        Transition(
+            "nonconformity",
+            ("AUDIT",),
+            "CORRECTIVE_ACTION",
+            PLUT,
+            "Ketidaksesuaian ditemukan",
+            agency="LSPRO",
+            notify=everyone,
+        ),
+        Transition(
+            "corrections_submitted",
+            ("CORRECTIVE_ACTION",),
+            "AUDIT",
+            ANYONE,
+            "Bukti koreksi dikirim",
+        ),
+        Transition(
+            "correction_deadline_missed",
+            ("CORRECTIVE_ACTION",),
+            "REFUSED",
+            PLUT,
+            "Batas waktu koreksi lewat",
+            agency="LSPRO",
+            guards=(DeadlinePassed("the corrective-action period is still running"),),
+            notify=everyone,
+        ),
+        Transition("audit_passed", ("AUDIT",), "SAMPLING", PLUT, "Audit lulus", agency="LSPRO"),
+        Transition(
+            "samples_taken", ("SAMPLING",), "TESTING", PLUT, "Contoh uji diambil", agency="LSPRO"
+        ),
+        Transition(
+            "test_failed",
+            ("TESTING",),
+            "RETEST",
+            PLUT,
+            "Hasil uji tidak memenuhi",
+            agency="LAB",
+            notify=everyone,
+        ),
+        Transition(
+            "test_passed", ("TESTING",), "EVALUATION", PLUT, "Hasil uji memenuhi", agency="LAB"
+        ),
+        Transition(
+            "retest_passed", ("RETEST",), "EVALUATION", PLUT, "Uji ulang memenuhi", agency="LAB"
+        ),
+        Transition(
+            "retest_failed",
+            ("RETEST",),
+            "REFUSED",
+            PLUT,
+            "Uji ulang tidak memenuhi",
+            agency="LAB",
+            notify=everyone,
+        ),
+        Transition(
+            "clarification_needed",
+            ("EVALUATION",),
+            "CORRECTIVE_ACTION",
+            PLUT,
+            "Panel meminta klarifikasi",
+            agency="LSPRO",
+        ),
+        Transition(
+            "recommend", ("EVALUATION",), "DECISION", PLUT, "Direkomendasikan", agency="LSPRO"
+        ),
+        Transition(
+            "grant",
+            ("DECISION",),
+            "CERTIFIED",
+            PLUT,
+            "SPPT SNI diterbitkan",
+            agency="LSPRO",
+            fields=registered,
+            notify=everyone,
+        ),
+        Transition(
+            "refuse",
+            ("DECISION",),
+            "REFUSED",
+            PLUT,
+            "Sertifikasi ditolak",
+            agency="LSPRO",
+            notify=everyone,
+        ),
+        Transition(
+            "surveillance_due",
+            ("CERTIFIED",),
+            "SURVEILLANCE",
+            PLUT,
+            "Survailen dimulai",
+            agency="LSPRO",
+        ),
+        Transition(
+            "maintained",
+            ("SURVEILLANCE",),
+            "CERTIFIED",
+            PLUT,
+            "Sertifikat dipertahankan",
+            agency="LSPRO",
+        ),
+        Transition(
+            "suspend",
+            ("SURVEILLANCE",),
+            "SUSPENDED",
+            PLUT,
+            "Sertifikat dibekukan",
+            agency="LSPRO",
+            notify=everyone,
+        ),
+        Transition(
+            "reinstated", ("SUSPENDED",), "CERTIFIED", PLUT, "Pembekuan dicabut", agency="LSPRO"
+        ),
+        Transition(
+            "revoke",
+            ("SURVEILLANCE", "SUSPENDED"),
+            "REVOKED",
+            PLUT,
+            "Sertifikat dicabut",
+            agency="LSPRO",
+            notify=everyone,
+        ),
+        Transition(
+            "expired",
+            ("CERTIFIED",),
+            "EXPIRED",
+            PLUT,
+            "Masa berlaku habis",
+            guards=(GracePeriodOver(with_grace=False),),
+            notify=everyone,
+        ),
+        cancel(("INTAKE", "PREPARATION", "RETURNED_TO_PU", "AGREEMENT_PAYMENT")),
+    ]
+
+
+SNI = ProcessDefinition(
+    key="sni",
+    version=1,
+    title="Sertifikasi Produk SNI (SPPT SNI)",
+    title_en="SNI product certification",
+    regulation="UU 20/2014; Peraturan BSN 6/2024, 1/2025; product regulation (Permenperin)",
+    initial="INTAKE",
+    states=by_name(_states()),
+    transitions=tuple(_transitions()),
+    certificate_number=SPPT_NUMBER,
+    certificate_expiry=sppt_expiry,
+    description=__doc__ or "",
+)

@@ -1,0 +1,488 @@
+"""Trademark registration (pendaftaran merek) at DJKI.
+
+Regulation: UU 20/2016 on Merek dan Indikasi Geografis, as amended by UU 11/2020 (Cipta Kerja);
+Permenkumham 67/2016 jo. 12/2021; PP 28/2019 (fees). Order: filing, formality examination,
+2-month publication in the Berita Resmi Merek (third parties may oppose; the applicant rebuts),
+substantive examination (30 days, 90 when opposed), then registration, or a provisional refusal
+the applicant may answer within 30 days. A final refusal may be appealed to the Komisi Banding
+Merek within 90 days, and its decision taken to the Pengadilan Niaga. A registered mark is
+protected 10 years from the filing date and can be renewed from 6 months before expiry.
+
+States at a glance::
+
+    INTAKE -> DOC_PREPARATION -> FILED -> FORMALITY_EXAM (<-> FORMALITY_INCOMPLETE)
+      -> PUBLICATION (-> OPPOSITION -> REBUTTAL_FILED) -> PUBLICATION_ENDED -> QUEUED_SUBSTANTIVE
+      -> SUBSTANTIVE_EXAM (-> PROVISIONAL_REFUSAL -> RESPONSE_REVIEW) -> MARK_ACTIVE
+    refused: REFUSED -> APPEAL -> COURT; renewal: MARK_ACTIVE -> RENEWAL_WINDOW -> MARK_ACTIVE
+    ends: WITHDRAWN, DEEMED_WITHDRAWN, REFUSAL_FINAL, MARK_EXPIRED, CANCELLED
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from workflow.guards import DeadlinePassed, GracePeriodOver, RenewalWindowOpen
+from workflow.model import (
+    Court,
+    Deadline,
+    Field,
+    Phase,
+    ProcessDefinition,
+    Role,
+    State,
+    Transition,
+    Unit,
+)
+from workflow.policy import Policy
+from workflow.processes.common import (
+    ANYONE,
+    ISSUED_ON,
+    PLUT,
+    by_name,
+    cancel,
+    closed,
+    intake_states,
+    intake_transitions,
+)
+
+__all__ = ["TRADEMARK"]
+
+DAYS = Unit.CALENDAR_DAYS
+MONTHS = Unit.MONTHS
+
+MARK_NUMBER = Field(
+    "certificate_number", "Nomor pendaftaran merek", pattern=r"^IDM\d{9}$", example="IDM001234567"
+)
+FILED_ON = Field(
+    "filed_on",
+    "Tanggal penerimaan (filing date)",
+    kind="date",
+    example="2026-11-30",
+    default_today=True,
+)
+APPLICATION_NUMBER = Field(
+    "application_number",
+    "Nomor permohonan",
+    pattern=r"^[A-Z]{2,3}\d{7,}$",
+    example="JID2026123456",
+    required=False,
+)
+RENEWED_UNTIL = Field(
+    "expires_on", "Dilindungi sampai", kind="date", example="2036-11-30", allow_future=True
+)
+
+_FILING_EVIDENCE = (
+    "label_image",
+    "umk_statement",
+    "umk_recommendation",
+    "ktp_owner",
+    "trademark_ownership",
+)
+_FILED = frozenset({"filed"})
+_REGISTERED = frozenset({"filed", "registered"})
+
+
+def mark_expiry(issued_on: date, filed_on: date | None, policy: Policy) -> date:
+    """UU 20/2016 Pasal 35(1): protected 10 years from the filing date (tanggal penerimaan)."""
+    return (filed_on or issued_on) + relativedelta(years=policy.trademark_validity_years)
+
+
+def _states() -> list[State]:
+    return [
+        *intake_states(
+            prep_hint="Siapkan label merek (JPG), KTP, surat pernyataan UMK "
+            "bermeterai, surat rekomendasi UKM binaan tahun ini, dan "
+            "daftar kelas barang/jasa."
+        ),
+        State(
+            "FILED",
+            "(TM) Dalam Proses",
+            "Filed",
+            Court.AGENCY,
+            tags=_FILED,
+            hint="Permohonan merek sudah diterima DJKI. Simpan tanda terimanya.",
+        ),
+        State(
+            "FORMALITY_EXAM",
+            "Pemeriksaan Formalitas",
+            "Formality examination",
+            Court.AGENCY,
+            tags=_FILED,
+            deadline=Deadline(15, DAYS, "unconfirmed", "often quoted, unconfirmed"),
+        ),
+        State(
+            "FORMALITY_INCOMPLETE",
+            "(TM) Pemeriksaan Formalitas Kurang Lengkap",
+            "Formality deficiencies",
+            Court.UMKM,
+            tags=_FILED,
+            deadline=Deadline(2, MONTHS, "unconfirmed", "UU 15/2001 Pasal 13 (historical)"),
+            hint="DJKI meminta kelengkapan dokumen. Lengkapi sebelum batas waktu.",
+        ),
+        State(
+            "PUBLICATION",
+            "(TM) Masa Pengumuman (BRM)",
+            "Publication",
+            Court.AGENCY,
+            tags=_FILED,
+            deadline=Deadline(2, MONTHS, "law", "UU 20/2016 Pasal 14"),
+        ),
+        State(
+            "OPPOSITION",
+            "Keberatan pihak ketiga",
+            "Opposition filed",
+            Court.UMKM,
+            tags=_FILED,
+            deadline=Deadline(2, MONTHS, "law", "UU 20/2016 Pasal 17(2)"),
+            hint="Ada keberatan atas merek Anda. Ajukan sanggahan paling lambat 2 bulan.",
+        ),
+        State("REBUTTAL_FILED", "Sanggahan diajukan", "Rebuttal filed", Court.AGENCY, tags=_FILED),
+        State(
+            "PUBLICATION_ENDED",
+            "(TM) Selesai Masa Pengumuman",
+            "Publication ended",
+            Court.AGENCY,
+            tags=_FILED,
+        ),
+        State(
+            "QUEUED_SUBSTANTIVE",
+            "(TM) Pelayanan Teknis",
+            "Queued for substantive exam",
+            Court.AGENCY,
+            tags=_FILED,
+        ),
+        State(
+            "SUBSTANTIVE_EXAM",
+            "(TM) Pemeriksaan Substantif",
+            "Substantive examination",
+            Court.AGENCY,
+            tags=_FILED,
+            deadline=Deadline(30, DAYS, "law", "UU 20/2016 Pasal 23 jo. UU 11/2020"),
+            deadline_if=(("opposed", Deadline(90, DAYS, "law", "UU 20/2016 Pasal 23")),),
+        ),
+        State(
+            "PROVISIONAL_REFUSAL",
+            "Usulan Penolakan",
+            "Provisional refusal",
+            Court.UMKM,
+            tags=_FILED,
+            deadline=Deadline(30, DAYS, "law", "UU 20/2016 Pasal 24(3)"),
+            hint="DJKI mengusulkan penolakan. Ajukan tanggapan tertulis paling lambat 30 hari.",
+        ),
+        State(
+            "RESPONSE_REVIEW",
+            "Tanggapan diperiksa",
+            "Response under review",
+            Court.AGENCY,
+            tags=_FILED,
+        ),
+        State(
+            "REFUSED",
+            "Penolakan Tetap",
+            "Refused",
+            Court.UMKM,
+            tags=_FILED,
+            deadline=Deadline(90, DAYS, "law", "UU 20/2016 Pasal 28-29"),
+            hint="Merek ditolak. Anda dapat mengajukan banding paling lambat 90 hari.",
+        ),
+        State(
+            "APPEAL",
+            "Banding di Komisi Banding Merek",
+            "Appeal",
+            Court.AGENCY,
+            tags=_FILED,
+            deadline=Deadline(3, MONTHS, "practice", "KBM decides within 3 months"),
+        ),
+        State(
+            "COURT",
+            "Gugatan di Pengadilan Niaga",
+            "Court",
+            Court.AGENCY,
+            tags=_FILED,
+            deadline=Deadline(3, MONTHS, "practice", "suit within 3 months of the decision"),
+        ),
+        State(
+            "MARK_ACTIVE",
+            "(TM) Didaftar",
+            "Registered",
+            Court.UMKM,
+            phase=Phase.CERTIFIED,
+            tags=_REGISTERED,
+            hint="Merek Anda terdaftar dan dilindungi 10 tahun.",
+        ),
+        State(
+            "RENEWAL_WINDOW",
+            "Masa perpanjangan",
+            "Renewal window",
+            Court.UMKM,
+            phase=Phase.CERTIFIED,
+            tags=_REGISTERED,
+            hint="Perlindungan merek akan berakhir. Ajukan perpanjangan.",
+        ),
+        closed("WITHDRAWN", "(TM) Ditarik Kembali", "Withdrawn"),
+        closed("DEEMED_WITHDRAWN", "Dianggap Ditarik Kembali", "Deemed withdrawn"),
+        closed("REFUSAL_FINAL", "Ditolak (final)", "Finally refused"),
+        closed("MARK_EXPIRED", "(TM) Berakhir", "Expired"),
+        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+    ]
+
+
+def _transitions() -> list[Transition]:
+    registered = (MARK_NUMBER, ISSUED_ON)
+    everyone = frozenset(Role)
+    return [
+        *intake_transitions(),
+        Transition(
+            "billing_paid_and_submitted",
+            ("DOC_PREPARATION",),
+            "FILED",
+            PLUT,
+            "Bayar SIMPAKI dan kirim permohonan",
+            requires=_FILING_EVIDENCE,
+            fields=(FILED_ON, APPLICATION_NUMBER),
+        ),
+        Transition(
+            "formality_exam_started",
+            ("FILED",),
+            "FORMALITY_EXAM",
+            PLUT,
+            "Pemeriksaan formalitas dimulai",
+            agency="DJKI",
+        ),
+        Transition(
+            "formality_deficient",
+            ("FORMALITY_EXAM",),
+            "FORMALITY_INCOMPLETE",
+            PLUT,
+            "Formalitas kurang lengkap",
+            agency="DJKI",
+        ),
+        Transition(
+            "deficiency_fixed",
+            ("FORMALITY_INCOMPLETE",),
+            "FORMALITY_EXAM",
+            PLUT,
+            "Kekurangan dilengkapi",
+        ),
+        Transition(
+            "deadline_missed",
+            ("FORMALITY_INCOMPLETE",),
+            "DEEMED_WITHDRAWN",
+            PLUT,
+            "Batas waktu kelengkapan lewat",
+            agency="DJKI",
+            guards=(DeadlinePassed("the applicant still has time to fix the deficiency"),),
+            notify=everyone,
+        ),
+        Transition(
+            "formality_passed",
+            ("FORMALITY_EXAM",),
+            "PUBLICATION",
+            PLUT,
+            "Diumumkan di Berita Resmi Merek",
+            agency="DJKI",
+        ),
+        Transition(
+            "opposition_filed",
+            ("PUBLICATION",),
+            "OPPOSITION",
+            PLUT,
+            "Keberatan diajukan pihak ketiga",
+            agency="DJKI",
+            sets_flags=("opposed",),
+            notify=everyone,
+        ),
+        Transition(
+            "rebuttal_filed", ("OPPOSITION",), "REBUTTAL_FILED", ANYONE, "Sanggahan diajukan"
+        ),
+        Transition(
+            "publication_ended",
+            ("PUBLICATION", "OPPOSITION", "REBUTTAL_FILED"),
+            "PUBLICATION_ENDED",
+            PLUT,
+            "Masa pengumuman selesai",
+            agency="DJKI",
+        ),
+        Transition(
+            "queued_for_substantive",
+            ("PUBLICATION_ENDED",),
+            "QUEUED_SUBSTANTIVE",
+            PLUT,
+            "Antre pemeriksaan substantif",
+            agency="DJKI",
+        ),
+        Transition(
+            "substantive_exam_started",
+            ("QUEUED_SUBSTANTIVE",),
+            "SUBSTANTIVE_EXAM",
+            PLUT,
+            "Pemeriksaan substantif dimulai",
+            agency="DJKI",
+        ),
+        Transition(
+            "approved",
+            ("SUBSTANTIVE_EXAM",),
+            "MARK_ACTIVE",
+            PLUT,
+            "Merek didaftar",
+            agency="DJKI",
+            fields=registered,
+            notify=everyone,
+        ),
+        Transition(
+            "provisional_refusal",
+            ("SUBSTANTIVE_EXAM",),
+            "PROVISIONAL_REFUSAL",
+            PLUT,
+            "Usulan penolakan",
+            agency="DJKI",
+            notify=everyone,
+        ),
+        Transition(
+            "response_filed",
+            ("PROVISIONAL_REFUSAL",),
+            "RESPONSE_REVIEW",
+            ANYONE,
+            "Tanggapan diajukan",
+        ),
+        Transition(
+            "no_response_deadline",
+            ("PROVISIONAL_REFUSAL",),
+            "REFUSED",
+            PLUT,
+            "Tidak ada tanggapan dalam 30 hari",
+            agency="DJKI",
+            guards=(DeadlinePassed("the 30 days to respond have not run out"),),
+            notify=everyone,
+        ),
+        Transition(
+            "response_accepted",
+            ("RESPONSE_REVIEW",),
+            "MARK_ACTIVE",
+            PLUT,
+            "Tanggapan diterima, merek didaftar",
+            agency="DJKI",
+            fields=registered,
+            notify=everyone,
+        ),
+        Transition(
+            "response_rejected",
+            ("RESPONSE_REVIEW",),
+            "REFUSED",
+            PLUT,
+            "Penolakan tetap",
+            agency="DJKI",
+            notify=everyone,
+        ),
+        Transition("appeal_filed", ("REFUSED",), "APPEAL", ANYONE, "Banding diajukan"),
+        Transition(
+            "appeal_window_lapsed",
+            ("REFUSED",),
+            "REFUSAL_FINAL",
+            PLUT,
+            "Masa banding lewat",
+            guards=(DeadlinePassed("the 90-day appeal window is still open"),),
+        ),
+        Transition(
+            "appeal_granted",
+            ("APPEAL",),
+            "MARK_ACTIVE",
+            PLUT,
+            "Banding dikabulkan",
+            agency="KBM",
+            fields=registered,
+            notify=everyone,
+        ),
+        Transition(
+            "appeal_rejected",
+            ("APPEAL",),
+            "COURT",
+            PLUT,
+            "Banding ditolak, ke pengadilan",
+            agency="KBM",
+            notify=everyone,
+        ),
+        Transition(
+            "court_granted",
+            ("COURT",),
+            "MARK_ACTIVE",
+            PLUT,
+            "Gugatan dikabulkan",
+            agency="PENGADILAN_NIAGA",
+            fields=registered,
+            notify=everyone,
+        ),
+        Transition(
+            "court_rejected",
+            ("COURT",),
+            "REFUSAL_FINAL",
+            PLUT,
+            "Gugatan ditolak",
+            agency="PENGADILAN_NIAGA",
+            notify=everyone,
+        ),
+        Transition(
+            "withdraw",
+            (
+                "FILED",
+                "FORMALITY_EXAM",
+                "FORMALITY_INCOMPLETE",
+                "PUBLICATION",
+                "OPPOSITION",
+                "REBUTTAL_FILED",
+                "PUBLICATION_ENDED",
+                "QUEUED_SUBSTANTIVE",
+                "SUBSTANTIVE_EXAM",
+                "PROVISIONAL_REFUSAL",
+                "RESPONSE_REVIEW",
+            ),
+            "WITHDRAWN",
+            ANYONE,
+            "Tarik kembali permohonan",
+        ),
+        Transition(
+            "renewal_window_opened",
+            ("MARK_ACTIVE",),
+            "RENEWAL_WINDOW",
+            PLUT,
+            "Masa perpanjangan dibuka",
+            guards=(RenewalWindowOpen(),),
+        ),
+        Transition(
+            "renewed",
+            ("RENEWAL_WINDOW",),
+            "MARK_ACTIVE",
+            PLUT,
+            "Perpanjangan terdaftar",
+            agency="DJKI",
+            fields=(RENEWED_UNTIL,),
+        ),
+        Transition(
+            "expired",
+            ("RENEWAL_WINDOW",),
+            "MARK_EXPIRED",
+            PLUT,
+            "Perlindungan berakhir",
+            agency="DJKI",
+            guards=(GracePeriodOver(),),
+            notify=everyone,
+        ),
+        cancel(("INTAKE", "DOC_PREPARATION")),
+    ]
+
+
+TRADEMARK = ProcessDefinition(
+    key="trademark",
+    version=1,
+    title="Pendaftaran Merek (HAKI)",
+    title_en="Trademark registration",
+    regulation="UU 20/2016 jo. UU 11/2020; Permenkumham 67/2016 jo. 12/2021; PP 28/2019",
+    initial="INTAKE",
+    states=by_name(_states()),
+    transitions=tuple(_transitions()),
+    certificate_number=MARK_NUMBER,
+    certificate_expiry=mark_expiry,
+    description=__doc__ or "",
+)
