@@ -1,13 +1,9 @@
 """The engine: opens applications and moves them, one audited, locked transaction per step.
 
 A transition is one database transaction: read the application and the actor, check the trigger,
-the role, the actor's relation to the application, the fields and the guards, then update the
-state ``WHERE version = :seen`` (optimistic lock), append the audit row that hashes the previous
-one, and write the outbox rows for the effects, which the relay delivers after commit. Anything
-refused raises a ``SertiflowError`` before a single row is written.
-
-The statements are built once at import and executed with SQLAlchemy Core: the ORM would cost
-several times more per transition for no gain on a write that touches three tables.
+the role, the actor's relation to the application, the fields and the guards, then write through
+``ledger.record`` (optimistic-locked update, chained audit row, outbox rows). Anything refused
+raises a ``SertiflowError`` before a single row is written.
 """
 
 from __future__ import annotations
@@ -19,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, insert, select
 
-from workflow.audit import GENESIS, OPEN, entry_hash
+from workflow.audit import GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.errors import (
     ConflictError,
@@ -33,89 +29,32 @@ from workflow.errors import (
 )
 from workflow.fields import parse_fields
 from workflow.guards import EvidenceItem, GuardContext, RelatedApplication, UmkmProfile
+from workflow.ledger import (
+    APPLICATIONS,
+    SELECT_APP,
+    SELECT_EVIDENCE,
+    SELECT_RELATED,
+    SELECT_UMKM,
+    SELECT_USER,
+    UMKM,
+    Actor,
+    Step,
+    effect_kinds,
+    record,
+)
 from workflow.machine import Firing, ProcessMachine
 from workflow.model import ClockRule, Phase, ProcessDefinition, Role, State, Transition
-from workflow.persistence.schema import (
-    Application,
-    AuditEntry,
-    Evidence,
-    OutboxMessage,
-    Umkm,
-    User,
-    table,
-)
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
 __all__ = ["Actor", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
 
-_app = table(Application)
-_audit = table(AuditEntry)
-_outbox = table(OutboxMessage)
-_user = table(User)
-_umkm = table(Umkm)
-_evidence = table(Evidence)
-
-_SELECT_USER = select(
-    _user.c.id,
-    _user.c.username,
-    _user.c.full_name,
-    _user.c.role,
-    _user.c.umkm_id,
-    _user.c.active,
-).where(_user.c.username == bindparam("username"))
-_SELECT_APP = select(_app).where(_app.c.id == bindparam("id"))
-_SELECT_UMKM = select(
-    _umkm.c.id,
-    _umkm.c.nib,
-    _umkm.c.name,
-    _umkm.c.scale,
-    _umkm.c.annual_turnover,
-    _umkm.c.production_sites,
-    _umkm.c.simple_process,
-).where(_umkm.c.id == bindparam("id"))
-_SELECT_EVIDENCE = select(_evidence.c.kind, _evidence.c.reference, _evidence.c.valid_until).where(
-    _evidence.c.umkm_id == bindparam("umkm_id")
-)
-_SELECT_RELATED = select(
-    _app.c.id, _app.c.process_key, _app.c.process_version, _app.c.state, _app.c.filed_on
-).where(_app.c.umkm_id == bindparam("umkm_id"), _app.c.id != bindparam("id"))
-_UPDATE_APP = (
-    update(_app)
-    .where(_app.c.id == bindparam("app_id"), _app.c.version == bindparam("seen_version"))
-    .values(
-        state=bindparam("state"),
-        phase=bindparam("phase"),
-        version=_app.c.version + 1,
-        state_entered_at=bindparam("at"),
-        deadline=bindparam("deadline"),
-        flags=bindparam("flags"),
-        filed_on=bindparam("filed_on"),
-        certificate_number=bindparam("certificate_number"),
-        certificate_issued_on=bindparam("certificate_issued_on"),
-        certificate_expires_on=bindparam("certificate_expires_on"),
-        audit_seq=bindparam("audit_seq"),
-        audit_head=bindparam("audit_head"),
-    )
-)
-_INSERT_AUDIT = insert(_audit)
-_INSERT_OUTBOX = insert(_outbox)
+_OPENED = frozenset({Role.UMKM, Role.CONSULTANT})
 
 
 def utcnow() -> datetime:
     """The current time as naive UTC, as sertiflow stores it."""
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The user a command acts as."""
-
-    id: int
-    username: str
-    full_name: str
-    role: Role
-    umkm_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +73,7 @@ class TransitionResult:
 
 @dataclass(frozen=True, slots=True)
 class TriggerOption:
-    """A trigger from the application's current state, as one user may see it."""
+    """A trigger from the application's current state, as one user sees it."""
 
     trigger: str
     label: str
@@ -163,7 +102,7 @@ class Engine:
         self._zone = ZoneInfo(self.policy.timezone)
         self._machines = {d.ident: ProcessMachine(d) for d in self.registry.all()}
 
-    # ----------------------------------------------------------------------------- lookups
+    # --------------------------------------------------------------------------- lookups
     def today(self, now: datetime | None = None) -> date:
         """The office's calendar date at ``now`` (naive UTC)."""
         moment = (now or self.clock()).replace(tzinfo=UTC)
@@ -171,13 +110,14 @@ class Engine:
 
     def actor(self, conn: Connection, username: str) -> Actor:
         """The active user ``username``."""
-        row = conn.execute(_SELECT_USER, {"username": username}).first()
+        row = conn.execute(SELECT_USER, {"username": username}).first()
         if row is None or not row.active:
             raise NotFound(f"no active user {username!r}; see 'sertiflow user list'")
         return Actor(row.id, row.username, row.full_name, Role(row.role), row.umkm_id)
 
-    def _application(self, conn: Connection, app_id: int) -> Row[Any]:
-        row = conn.execute(_SELECT_APP, {"id": app_id}).first()
+    def application(self, conn: Connection, app_id: int) -> Row[Any]:
+        """The application row ``app_id``."""
+        row = conn.execute(SELECT_APP, {"id": app_id}).first()
         if row is None:
             raise NotFound(f"no application #{app_id}; see 'sertiflow app list'")
         return row
@@ -186,7 +126,7 @@ class Engine:
         """The process definition version the application was opened under."""
         return self.registry.get(app.process_key, app.process_version)
 
-    # ----------------------------------------------------------------------------- opening
+    # --------------------------------------------------------------------------- opening
     def open_application(
         self,
         nib: str,
@@ -201,20 +141,20 @@ class Engine:
         definition = self.registry.get(process_key)
         with self.db.begin() as conn:
             actor = self.actor(conn, username)
-            umkm = conn.execute(select(_umkm.c.id).where(_umkm.c.nib == nib)).first()
-            if umkm is None:
+            umkm_id = conn.scalar(select(UMKM.c.id).where(UMKM.c.nib == nib))
+            if umkm_id is None:
                 raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
-            if actor.role is Role.UMKM and actor.umkm_id != umkm.id:
+            if actor.role is Role.UMKM and actor.umkm_id != umkm_id:
                 raise NotPermitted("a UMKM user may open applications only for its own business")
             assignee_id = self._assignee_id(conn, actor, assignee)
-            return self._open(conn, definition, umkm.id, actor, assignee_id, title, note, None)
+            return self._open(conn, definition, umkm_id, actor, assignee_id, title, note, None)
 
     def _assignee_id(self, conn: Connection, actor: Actor, assignee: str | None) -> int | None:
         if assignee is None:
             return actor.id if actor.role is Role.CONSULTANT else None
         user = self.actor(conn, assignee)
         if user.role is not Role.CONSULTANT:
-            raise InvalidInput(f"{assignee} is a {user.role.value}; assign a consultant")
+            raise InvalidInput(f"{assignee} is {user.role.value}; assign a consultant")
         return user.id
 
     def _open(
@@ -228,33 +168,33 @@ class Engine:
         note: str,
         linked_from: int | None,
     ) -> int:
-        pipeline_states = [n for n, s in definition.states.items() if s.phase is Phase.PIPELINE]
-        existing = conn.execute(
-            select(_app.c.id).where(
-                _app.c.umkm_id == umkm_id,
-                _app.c.process_key == definition.key,
-                _app.c.state.in_(pipeline_states),
+        pipeline = [n for n, s in definition.states.items() if s.phase is Phase.PIPELINE]
+        existing = conn.scalar(
+            select(APPLICATIONS.c.id).where(
+                APPLICATIONS.c.umkm_id == umkm_id,
+                APPLICATIONS.c.process_key == definition.key,
+                APPLICATIONS.c.state.in_(pipeline),
             )
-        ).first()
+        )
         if existing is not None:
             raise ConflictError(
-                f"this UMKM already has open {definition.key} application #{existing.id}; "
+                f"this UMKM already has open {definition.key} application #{existing}; "
                 "advance or cancel it instead of opening another"
             )
         now = self.clock()
         initial = definition.states[definition.initial]
         app_id: int = conn.execute(
-            insert(_app).values(
+            insert(APPLICATIONS).values(
                 umkm_id=umkm_id,
                 process_key=definition.key,
                 process_version=definition.version,
-                state=initial.name,
+                state="",
                 phase=initial.phase.value,
-                version=1,
+                version=0,
                 assignee_id=assignee_id,
                 opened_at=now,
                 state_entered_at=now,
-                deadline=self._due(definition, initial, now, ""),
+                deadline=None,
                 flags="",
                 title=title,
                 linked_from_id=linked_from,
@@ -262,32 +202,26 @@ class Engine:
                 audit_head=GENESIS,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
-        data: dict[str, Any] = {"assignee_id": assignee_id}
-        if linked_from is not None:
-            data["linked_from"] = linked_from
-        entry = self._audit_entry(
+        data: dict[str, Any] = {"assignee_id": assignee_id, "linked_from": linked_from}
+        step = Step(
             app_id,
-            1,
             now,
             actor,
-            "PLUT" if actor.role is not Role.UMKM else "UMKM",
+            actor.organisation,
             OPEN,
             "",
             initial.name,
-            definition,
-            0,
-            note,
-            data,
+            definition.key,
+            definition.version,
+            note=note,
+            data=data,
         )
-        conn.execute(_INSERT_AUDIT, entry)
-        conn.execute(
-            update(_app).where(_app.c.id == app_id).values(audit_seq=1, audit_head=entry["hash"])
-        )
-        notify = frozenset({Role.UMKM, Role.CONSULTANT})
-        self._write_outbox(conn, app_id, 1, OPEN, "", initial, assignee_id, notify, now)
+        changes = {"state": initial.name, "deadline": self._due(definition, initial, now, "")}
+        effects = effect_kinds(initial, _OPENED, assignee_id is not None)
+        record(conn, self.application(conn, app_id), step, changes, effects)
         return app_id
 
-    # ----------------------------------------------------------------------------- advancing
+    # --------------------------------------------------------------------------- advancing
     def advance(
         self,
         app_id: int,
@@ -301,7 +235,7 @@ class Engine:
         """Fire ``trigger`` on application ``app_id`` as ``username``; one transaction."""
         with self.db.begin() as conn:
             actor = self.actor(conn, username)
-            app = self._application(conn, app_id)
+            app = self.application(conn, app_id)
             if expected_version is not None and app.version != expected_version:
                 raise ConflictError(
                     f"application #{app_id} changed since you read it: it is at version "
@@ -319,7 +253,7 @@ class Engine:
                     f"cannot {trigger} application #{app_id}: " + "; ".join(firing.refusals),
                     firing.refusals,
                 )
-            return self._commit_move(conn, app, definition, rule, actor, values, note, now)
+            return self._move(conn, app, definition, rule, actor, values, note, now)
 
     def _permitted_rule(
         self, definition: ProcessDefinition, app: Row[Any], trigger: str, actor: Actor
@@ -334,22 +268,26 @@ class Engine:
                 f"{trigger} {why} {where}; allowed from {app.state}: "
                 + (", ".join(allowed) if allowed else "nothing (the application is closed)")
             )
+        self._check_actor(app, actor, rule)
+        return rule
+
+    @staticmethod
+    def _check_actor(app: Row[Any], actor: Actor, rule: Transition) -> None:
         if actor.role not in rule.roles:
             roles = ", ".join(sorted(r.value for r in rule.roles))
             raise NotPermitted(
-                f"{trigger} may be done by: {roles}; {actor.username} is {actor.role.value}"
+                f"{rule.trigger} may be done by: {roles}; {actor.username} is {actor.role.value}"
             )
         if actor.role is Role.UMKM and app.umkm_id != actor.umkm_id:
             raise NotPermitted(
-                f"{actor.username} may act only on its own business's "
-                f"applications; #{app.id} belongs to another UMKM"
+                f"{actor.username} may act only on its own business's applications; "
+                f"#{app.id} belongs to another UMKM"
             )
         if actor.role is Role.CONSULTANT and app.assignee_id != actor.id:
             raise NotPermitted(
-                f"application #{app.id} is not assigned to {actor.username}; "
-                "an admin can reassign it ('sertiflow app reassign')"
+                f"application #{app.id} is not assigned to {actor.username}; an admin can "
+                "reassign it ('sertiflow app reassign')"
             )
-        return rule
 
     def _guard_context(
         self,
@@ -359,14 +297,14 @@ class Engine:
         rule: Transition,
         today: date,
     ) -> GuardContext:
-        needs: set[str] = set()
+        needs: set[str] = {"evidence"} if rule.requires else set()
         for guard in rule.guards:
             needs |= guard.needs
-        if rule.requires:
-            needs.add("evidence")
-        umkm = evidence = related = None
+        umkm = None
+        evidence: dict[str, EvidenceItem] = {}
+        related: tuple[RelatedApplication, ...] = ()
         if "umkm" in needs:
-            row = conn.execute(_SELECT_UMKM, {"id": app.umkm_id}).one()
+            row = conn.execute(SELECT_UMKM, {"id": app.umkm_id}).one()
             umkm = UmkmProfile(
                 row.id,
                 row.nib,
@@ -379,7 +317,7 @@ class Engine:
         if "evidence" in needs:
             evidence = {
                 r.kind: EvidenceItem(r.kind, r.reference, r.valid_until)
-                for r in conn.execute(_SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
+                for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
             }
         if "related" in needs:
             related = tuple(
@@ -390,7 +328,7 @@ class Engine:
                     self.registry.get(r.process_key, r.process_version).states[r.state].tags,
                     r.filed_on,
                 )
-                for r in conn.execute(_SELECT_RELATED, {"umkm_id": app.umkm_id, "id": app.id})
+                for r in conn.execute(SELECT_RELATED, {"umkm_id": app.umkm_id, "id": app.id})
             )
         return GuardContext(
             today=today,
@@ -400,12 +338,12 @@ class Engine:
             policy=self.policy,
             flags=_flags(app.flags),
             umkm=umkm,
-            evidence=evidence or {},
-            related=related or (),
+            evidence=evidence,
+            related=related,
             certificate_expires_on=app.certificate_expires_on,
         )
 
-    def _commit_move(
+    def _move(
         self,
         conn: Connection,
         app: Row[Any],
@@ -417,52 +355,32 @@ class Engine:
         now: datetime,
     ) -> TransitionResult:
         dest = definition.states[rule.dest]
-        flags = _flags(app.flags) | frozenset(rule.sets_flags)
-        flag_text = ",".join(sorted(flags))
-        deadline = self._next_deadline(definition, rule, dest, app, now, flag_text)
-        certificate = self._certificate(definition, app, values)
-        seq = app.audit_seq + 1
-        source = rule.agency or ("UMKM" if actor.role is Role.UMKM else "PLUT")
-        dwell = int((now - app.state_entered_at).total_seconds())
-        data = {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
-        entry = self._audit_entry(
+        flags = ",".join(sorted(_flags(app.flags) | frozenset(rule.sets_flags)))
+        deadline = self._next_deadline(definition, rule, dest, app, now, flags)
+        changes = {
+            "state": dest.name,
+            "phase": dest.phase.value,
+            "state_entered_at": now,
+            "deadline": deadline,
+            "flags": flags,
+            **self._certificate(definition, app, values),
+        }
+        step = Step(
             app.id,
-            seq,
             now,
             actor,
-            source,
+            rule.agency or actor.organisation,
             rule.trigger,
             app.state,
             dest.name,
-            definition,
-            dwell,
+            definition.key,
+            definition.version,
+            int((now - app.state_entered_at).total_seconds()),
             note,
-            data,
+            values,
         )
-        updated = conn.execute(
-            _UPDATE_APP,
-            {
-                "app_id": app.id,
-                "seen_version": app.version,
-                "state": dest.name,
-                "phase": dest.phase.value,
-                "at": now,
-                "deadline": deadline,
-                "flags": flag_text,
-                **certificate,
-                "audit_seq": seq,
-                "audit_head": entry["hash"],
-            },
-        )
-        if updated.rowcount != 1:
-            raise ConflictError(
-                f"application #{app.id} was changed by someone else at the same moment; "
-                "reload it and try again"
-            )
-        conn.execute(_INSERT_AUDIT, entry)
-        self._write_outbox(
-            conn, app.id, seq, rule.trigger, app.state, dest, app.assignee_id, rule.notify, now
-        )
+        effects = effect_kinds(dest, rule.notify, app.assignee_id is not None)
+        seq = record(conn, app, step, changes, effects)
         opened = None
         if rule.opens is not None:
             opened = self._open(
@@ -484,7 +402,7 @@ class Engine:
     ) -> date | None:
         spec, name = state.deadline, state.name
         for flag, variant in state.deadline_if:
-            if flag in flags.split(","):
+            if flag in _flags(flags):
                 spec, name = variant, f"{state.name}.{flag}"
                 break
         spec = self.policy.deadline(definition.key, name, spec)
@@ -500,7 +418,8 @@ class Engine:
         flags: str,
     ) -> date | None:
         if rule.clock is ClockRule.KEEP:
-            return app.deadline  # type: ignore[no-any-return]
+            kept: date | None = app.deadline
+            return kept
         if rule.clock is ClockRule.EXTEND:
             extension = self.policy.deadline(definition.key, rule.trigger, rule.extend_by)
             base = app.deadline or self.today(now)
@@ -522,86 +441,95 @@ class Engine:
             )
         return result
 
-    @staticmethod
-    def _audit_entry(
-        app_id: int,
-        seq: int,
-        now: datetime,
-        actor: Actor,
-        source: str,
-        trigger: str,
-        from_state: str,
-        to_state: str,
-        definition: ProcessDefinition,
-        dwell: int,
-        note: str,
-        data: Mapping[str, Any],
-        prev_hash: str | None = None,
-    ) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "application_id": app_id,
-            "seq": seq,
-            "at": now,
-            "actor_id": actor.id,
-            "actor_role": actor.role.value,
-            "source": source,
-            "trigger": trigger,
-            "from_state": from_state,
-            "to_state": to_state,
-            "process_key": definition.key,
-            "process_version": definition.version,
-            "dwell_seconds": dwell,
-            "note": note,
-            "data": dict(data),
-            "prev_hash": GENESIS if prev_hash is None else prev_hash,
-        }
-        entry["hash"] = entry_hash(entry["prev_hash"], entry)
-        return entry
+    # --------------------------------------------------------------------------- reading
+    def options(self, app_id: int, username: str) -> list[TriggerOption]:
+        """Every trigger from the application's state: may this user fire it, and what blocks
+        it now (missing evidence, guards)."""
+        with self.db.connect() as conn:
+            actor = self.actor(conn, username)
+            app = self.application(conn, app_id)
+            definition = self.definition_of(app)
+            today = self.today()
+            options = []
+            for rule in definition.transitions_from(app.state):
+                try:
+                    self._check_actor(app, actor, rule)
+                    permitted = True
+                except NotPermitted:
+                    permitted = False
+                firing = Firing(app.state, self._guard_context(conn, app, definition, rule, today))
+                machine = self._machines[definition.ident]
+                blocked = () if machine.would_fire(firing, rule.trigger) else firing.refusals
+                options.append(
+                    TriggerOption(
+                        rule.trigger,
+                        rule.label,
+                        rule.dest,
+                        permitted,
+                        tuple(blocked),
+                        tuple(f.name for f in rule.fields),
+                    )
+                )
+            return options
 
-    @staticmethod
-    def _write_outbox(
-        conn: Connection,
-        app_id: int,
-        seq: int,
-        trigger: str,
-        source: str,
-        dest: State,
-        assignee_id: int | None,
-        notify: frozenset[Role],
-        now: datetime,
-    ) -> None:
-        base = {
-            "application_id": app_id,
-            "seq": seq,
-            "trigger": trigger,
-            "from": source,
-            "to": dest.name,
-        }
-        kinds = []
-        if dest.phase is not Phase.CLOSED:
-            kinds.append("render_packet")
-        if Role.UMKM in notify:
-            kinds.append("email_umkm")
-        if Role.CONSULTANT in notify and assignee_id is not None:
-            kinds.append("notify_consultant")
-        if Role.ADMIN in notify:
-            kinds.append("notify_admins")
-        conn.execute(
-            _INSERT_OUTBOX,
-            [
-                {
-                    "application_id": app_id,
-                    "audit_seq": seq,
-                    "kind": kind,
-                    "payload": base,
-                    "created_at": now,
-                    "dispatched_at": None,
-                    "attempts": 0,
-                    "last_error": None,
-                }
-                for kind in kinds
-            ],
-        )
+    # --------------------------------------------------------------------------- administration
+    def reassign(self, app_id: int, consultant: str, username: str, *, note: str = "") -> None:
+        """Give application ``app_id`` to ``consultant`` (admins only); audited."""
+        with self.db.begin() as conn:
+            actor = self._admin(conn, username, "reassign applications")
+            app = self.application(conn, app_id)
+            assignee_id = self._assignee_id(conn, actor, consultant)
+            step = Step(
+                app.id,
+                self.clock(),
+                actor,
+                actor.organisation,
+                REASSIGN,
+                app.state,
+                app.state,
+                app.process_key,
+                app.process_version,
+                note=note,
+                data={"from": app.assignee_id, "to": assignee_id},
+            )
+            record(conn, app, step, {"assignee_id": assignee_id}, [])
+
+    def migrate(self, app_id: int, to_version: int, username: str, *, note: str = "") -> None:
+        """Move an in-flight application to another version of its process (admins only).
+
+        Allowed only when its current state exists in the target version; audited.
+        """
+        with self.db.begin() as conn:
+            actor = self._admin(conn, username, "migrate applications")
+            app = self.application(conn, app_id)
+            target = self.registry.get(app.process_key, to_version)
+            if to_version == app.process_version:
+                raise InvalidInput(f"application #{app_id} is already on {target.ident}")
+            if app.state not in target.states:
+                raise InvalidInput(
+                    f"{target.ident} has no state {app.state}; move the application to a state "
+                    "both versions share first"
+                )
+            step = Step(
+                app.id,
+                self.clock(),
+                actor,
+                actor.organisation,
+                MIGRATE,
+                app.state,
+                app.state,
+                target.key,
+                target.version,
+                note=note,
+                data={"from_version": app.process_version, "to_version": to_version},
+            )
+            record(conn, app, step, {"process_version": to_version}, [])
+
+    def _admin(self, conn: Connection, username: str, what: str) -> Actor:
+        actor = self.actor(conn, username)
+        if actor.role is not Role.ADMIN:
+            raise NotPermitted(f"only admins may {what}; {username} is {actor.role.value}")
+        return actor
 
 
 def _flags(text: str) -> frozenset[str]:

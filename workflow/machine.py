@@ -67,6 +67,14 @@ class ProcessMachine:
         fired: bool = self._machine.events[trigger].trigger(firing)
         return fired
 
+    def would_fire(self, firing: Firing, trigger: str) -> bool:
+        """Whether ``trigger`` would pass its guards now, without moving ``firing``."""
+        rule = self.definition.transition(trigger, firing.state)
+        if rule is None:
+            return False
+        firing.refusals = self._refusals(firing, rule)
+        return not firing.refusals
+
     def _rule(self, event: EventData) -> Transition:
         assert event.event is not None and event.transition is not None
         rule = self.definition.transition(event.event.name, event.transition.source)
@@ -75,14 +83,17 @@ class ProcessMachine:
 
     def _check(self, event: EventData) -> bool:
         firing = cast(Firing, event.model)
-        rule = self._rule(event)
+        firing.refusals = self._refusals(firing, self._rule(event))
+        return not firing.refusals
+
+    @staticmethod
+    def _refusals(firing: Firing, rule: Transition) -> list[str]:
         refusals = missing_evidence(firing.context, rule.requires)
         for guard in rule.guards:
             reason = guard(firing.context)
             if reason is not None:
                 refusals.append(reason)
-        firing.refusals = refusals
-        return not refusals
+        return refusals
 
     def _record(self, event: EventData) -> None:
         rule = self._rule(event)
