@@ -59,8 +59,8 @@ class ChainProblem:
 
 
 def verify_chain(
-    application: Mapping[str, Any],
-    entries: Iterable[Mapping[str, Any]],
+    application: Mapping[Any, Any],
+    entries: Iterable[Mapping[Any, Any]],
     definition_of: Callable[[str, int], ProcessDefinition],
 ) -> list[ChainProblem]:
     """Every problem with ``application``'s chain of ``entries`` (ordered by seq)."""

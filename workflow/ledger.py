@@ -22,6 +22,7 @@ from workflow.persistence.schema import (
     AuditEntry,
     Evidence,
     OutboxMessage,
+    Regency,
     Umkm,
     User,
     table,
@@ -29,13 +30,16 @@ from workflow.persistence.schema import (
 
 __all__ = [
     "APPLICATIONS",
+    "AUDIT",
     "EVIDENCE",
+    "REGENCIES",
     "SELECT_APP",
     "SELECT_EVIDENCE",
     "SELECT_RELATED",
     "SELECT_UMKM",
     "SELECT_USER",
     "UMKM",
+    "USERS",
     "Actor",
     "Step",
     "effect_kinds",
@@ -48,6 +52,7 @@ OUTBOX = table(OutboxMessage)
 USERS = table(User)
 UMKM = table(Umkm)
 EVIDENCE = table(Evidence)
+REGENCIES = table(Regency)
 
 SELECT_USER = select(
     USERS.c.id,
@@ -134,7 +139,7 @@ class Step:
     to_state: str
     process_key: str
     process_version: int
-    dwell_seconds: int = 0
+    dwell_seconds: int = -1  # -1: not a stay in a state (opening, reassignment, migration)
     note: str = ""
     data: Mapping[str, Any] | None = None
 
