@@ -1,0 +1,442 @@
+"""The ``sertiflow`` command line: setup, import, processes, backlog and audit.
+
+Every command prints a tidy table, or a stable JSON document with ``--json``. A failure prints one
+line ``error: ...`` on standard error (and ``{"error": {...}}`` with ``--json``) and exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.progress import Progress
+
+from sertiflow import cli_apps
+from sertiflow.cli_common import State, fail, pass_state, reports_errors
+from sertiflow.output import print_json, print_table, write_csv
+from sertiflow.runtime import Runtime
+from workflow.backlog import AGE_BUCKETS, Backlog, compute_backlog
+from workflow.diagram import graphviz, mermaid
+from workflow.directory import ensure_regencies, upsert_umkm
+from workflow.errors import InvalidInput, SertiflowError
+from workflow.persistence.database import connect
+from workflow.persistence.migrate import upgrade
+from workflow.processes import ProcessRegistry
+from workflow.queries import verify_audit
+from workflow.regions import MALUKU_REGENCIES
+from workflow.settings import Settings, SettingsError
+from workflow.umkm_import import read_registry
+
+__all__ = ["main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "database_url",
+    envvar="SERTIFLOW_DATABASE_URL",
+    default=None,
+    help="Database URL (default: sqlite:///var/sertiflow.db).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.version_option(package_name="sertiflow")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
+    """sertiflow: halal, trademark and SNI applications of a PLUT-KUMKM office."""
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        fail(None, "invalid_settings", str(error))
+    if database_url:
+        settings = Settings(**{**settings.__dict__, "database_url": database_url})
+    ctx.obj = State(settings, as_json)
+
+
+@main.command()
+@pass_state
+@reports_errors
+def init(state: State) -> None:
+    """Create or upgrade the database and add the office's regencies."""
+    db = connect(state.settings.database_url)
+    upgrade(db)
+    with db.begin() as conn:
+        ensure_regencies(conn, MALUKU_REGENCIES)
+    url = db.url.render_as_string(hide_password=True)
+    if state.as_json:
+        print_json({"database": url, "status": "ready"})
+    else:
+        click.echo(f"database ready: {url}")
+
+
+@main.command()
+@click.option("--umkm", "umkm_count", default=1036, show_default=True, help="UMKM to create.")
+@click.option("--cooperatives", default=10, show_default=True)
+@click.option(
+    "--applications",
+    default=900,
+    show_default=True,
+    help="Applications to open and move through the engine.",
+)
+@click.option("--seed", default=2020, show_default=True, help="Random seed (same seed, same demo).")
+@pass_state
+@reports_errors
+def demo(state: State, umkm_count: int, cooperatives: int, applications: int, seed: int) -> None:
+    """Set up the PLUT Maluku demo office: 11 regencies, UMKM, 6 consultants, a year of work."""
+    from sertiflow.demo import build_demo
+
+    db = connect(state.settings.database_url)
+    upgrade(db)
+    runtime = Runtime.build(state.settings)
+    with Progress(transient=True, disable=state.as_json) as progress:
+        task = progress.add_task("moving applications", total=applications)
+        summary = build_demo(
+            runtime.workflow,
+            umkm_count,
+            cooperatives,
+            applications,
+            seed,
+            lambda: progress.advance(task),
+        )
+    if state.as_json:
+        print_json(asdict(summary))
+    else:
+        click.echo(
+            f"demo office ready: {summary.umkm} UMKM, {summary.cooperatives} cooperatives, "
+            f"{summary.consultants} consultants, {summary.applications} applications, "
+            f"{summary.transitions} transitions ({summary.refused} refused attempts shown to "
+            "consultants along the way)"
+        )
+
+
+@main.command(name="import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check the file, write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
+@pass_state
+@reports_errors
+def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None:
+    """Import a UMKM registry (CSV or XLSX); re-importing updates by NIB."""
+    runtime = state.runtime()
+    with Progress(transient=True, disable=state.as_json) as progress:
+        progress.add_task(f"reading {path.name}", total=None)
+        report = read_registry(path)
+    errors = [asdict(e) for e in report.errors]
+    written = not dry_run and (report.ok or skip_invalid)
+    created = updated = 0
+    if written:
+        with runtime.db.begin() as conn:
+            counts = upsert_umkm(conn, report.records, runtime.workflow.clock())
+        created, updated = counts.created, counts.updated
+    result = {
+        "file": str(path),
+        "rows": report.total_rows,
+        "valid": len(report.records),
+        "bad_rows": report.bad_rows,
+        "errors": errors,
+        "created": created,
+        "updated": updated,
+        "written": written,
+    }
+    if state.as_json:
+        print_json(result)
+    else:
+        if errors:
+            print_table(
+                f"{len(report.bad_rows)} bad rows in {path.name}",
+                ["row", "column", "value", "problem"],
+                [(e["row"], e["column"], e["value"], e["reason"]) for e in errors],
+            )
+        click.echo(
+            f"{report.total_rows} rows, {len(report.records)} valid; "
+            f"{created} created, {updated} updated" + ("" if written else " (nothing written)")
+        )
+    if errors and not skip_invalid:
+        raise InvalidInput(
+            f"{len(report.bad_rows)} rows are invalid, so nothing was imported; fix them, or "
+            "use --skip-invalid to import the valid rows"
+        )
+
+
+@main.group()
+def process() -> None:
+    """The certification processes and their states."""
+
+
+@process.command(name="list")
+@pass_state
+def process_list(state: State) -> None:
+    """Every process, with its version and size."""
+    rows = [
+        {
+            "key": d.key,
+            "version": d.version,
+            "title": d.title,
+            "title_en": d.title_en,
+            "states": len(d.states),
+            "triggers": len(d.triggers),
+            "regulation": d.regulation,
+        }
+        for d in ProcessRegistry().all()
+    ]
+    if state.as_json:
+        print_json(rows)
+    else:
+        print_table(
+            None,
+            ["key", "version", "title", "states", "triggers", "regulation"],
+            [
+                (r["key"], r["version"], r["title"], r["states"], r["triggers"], r["regulation"])
+                for r in rows
+            ],
+            right=(1, 3, 4),
+        )
+
+
+@process.command(name="show")
+@click.argument("key")
+@click.option("--version", type=int, default=None)
+@pass_state
+@reports_errors
+def process_show(state: State, key: str, version: int | None) -> None:
+    """A process's states (label, whose court, deadline) and transitions."""
+    definition = ProcessRegistry().get(key, version)
+    policy = state.settings.policy
+    states = []
+    for name, st in definition.states.items():
+        deadline = policy.deadline(definition.key, name, st.deadline)
+        states.append(
+            {
+                "state": name,
+                "label": st.label,
+                "court": st.court.value,
+                "phase": st.phase.value,
+                "deadline": str(deadline) if deadline else None,
+                "basis": deadline.basis if deadline else None,
+                "source": deadline.source if deadline else None,
+            }
+        )
+    transitions = [
+        {
+            "trigger": t.trigger,
+            "from": list(t.sources),
+            "to": t.dest,
+            "roles": sorted(r.value for r in t.roles),
+            "agency": t.agency,
+            "requires": list(t.requires),
+            "fields": [f.name for f in t.fields],
+        }
+        for t in definition.transitions
+    ]
+    if state.as_json:
+        print_json(
+            {
+                "key": definition.key,
+                "version": definition.version,
+                "title": definition.title,
+                "regulation": definition.regulation,
+                "states": states,
+                "transitions": transitions,
+            }
+        )
+        return
+    click.echo(f"{definition.title} ({definition.ident})\n{definition.regulation}")
+    print_table(
+        "States",
+        ["state", "label", "court", "deadline", "basis"],
+        [(s["state"], s["label"], s["court"], s["deadline"], s["basis"]) for s in states],
+    )
+    print_table(
+        "Transitions",
+        ["trigger", "from", "to", "roles", "agency", "requires"],
+        [
+            (
+                t.trigger,
+                ", ".join(t.sources),
+                t.dest,
+                ", ".join(sorted(r.value for r in t.roles)),
+                t.agency,
+                ", ".join(t.requires),
+            )
+            for t in definition.transitions
+        ],
+    )
+
+
+@process.command(name="diagram")
+@click.argument("key")
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True
+)
+@pass_state
+@reports_errors
+def process_diagram(state: State, key: str, fmt: str) -> None:
+    """The process as a Mermaid or Graphviz diagram."""
+    definition = ProcessRegistry().get(key)
+    click.echo((mermaid if fmt == "mermaid" else graphviz)(definition), nl=False)
+
+
+@main.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--process", "process_key", default=None, help="Only this process.")
+@pass_state
+@reports_errors
+def backlog(state: State, fmt: str, process_key: str | None) -> None:
+    """Where applications wait, for how long, against which deadline."""
+    runtime = state.runtime()
+    if process_key is not None:
+        runtime.workflow.registry.get(process_key)
+    with runtime.db.connect() as conn:
+        result = compute_backlog(
+            conn, runtime.workflow.registry, runtime.workflow.clock(), runtime.today(), process_key
+        )
+    if fmt == "json" or state.as_json:
+        print_json(_backlog_json(result))
+    elif fmt == "csv":
+        write_csv(
+            ["process", "state", "label", "court", "open", "overdue", "waiting_days"],
+            [
+                (s.process, s.state, s.label, s.court, s.open, s.overdue, round(s.waiting_days, 1))
+                for s in result.by_state
+            ],
+        )
+    else:
+        _print_backlog(result)
+
+
+def _backlog_json(result: Backlog) -> dict[str, Any]:
+    heaviest = result.heaviest_stage
+    return {
+        "as_of": result.as_of,
+        "today": result.today,
+        "open": result.open_total,
+        "overdue": result.overdue_total,
+        "age_buckets": result.age_buckets,
+        "by_state": [asdict(s) for s in result.by_state],
+        "by_process": [asdict(g) for g in result.by_process],
+        "by_consultant": [asdict(g) for g in result.by_consultant],
+        "by_regency": [asdict(g) for g in result.by_regency],
+        "dwell": [asdict(d) for d in result.dwell],
+        "heaviest_stage": None if heaviest is None else asdict(heaviest),
+        "waiting_days_by_court": {k: round(v, 1) for k, v in result.waiting_by_court.items()},
+    }
+
+
+def _print_backlog(result: Backlog) -> None:
+    click.echo(
+        f"Backlog on {result.today.isoformat()}: {result.open_total} open applications, "
+        f"{result.overdue_total} past their deadline"
+    )
+    print_table(
+        "Open applications by stage",
+        ["process", "state", "label", "court", "open", "overdue", "avg days waiting"],
+        [
+            (
+                s.process,
+                s.state,
+                s.label,
+                s.court,
+                s.open,
+                s.overdue,
+                f"{s.waiting_days / s.open:,.1f}",
+            )
+            for s in result.by_state
+        ],
+        right=(4, 5, 6),
+    )
+    for title, groups in (
+        ("By process", result.by_process),
+        ("By consultant", result.by_consultant),
+        ("By regency", result.by_regency),
+    ):
+        print_table(
+            title,
+            ["name", "open", "overdue"],
+            [(g.name, g.open, g.overdue) for g in groups],
+            right=(1, 2),
+        )
+    print_table(
+        "Age since opening",
+        ["age", "open"],
+        [(label, result.age_buckets.get(label, 0)) for label, _ in AGE_BUCKETS],
+        right=(1,),
+    )
+    print_table(
+        "Dwell time per stage (finished stays, days)",
+        ["process", "state", "court", "stays", "median", "p90", "held days"],
+        [
+            (
+                d.process,
+                d.state,
+                d.court,
+                d.stays,
+                f"{d.median_days:.1f}",
+                f"{d.p90_days:.1f}",
+                f"{d.held_days:,.0f}",
+            )
+            for d in sorted(result.dwell, key=lambda d: -d.held_days)
+        ],
+        right=(3, 4, 5, 6),
+    )
+    heaviest = result.heaviest_stage
+    if heaviest is not None:
+        click.echo(
+            f"Most waiting time: {heaviest.process} {heaviest.state} "
+            f"({heaviest.label}), {heaviest.held_days:,.0f} days"
+        )
+    click.echo(
+        "Waiting time by whose court: "
+        + ", ".join(f"{court} {days:,.0f} days" for court, days in result.waiting_by_court.items())
+    )
+
+
+@main.group()
+def audit() -> None:
+    """The tamper-evident history of every application."""
+
+
+@audit.command(name="verify")
+@click.option("--app", "app_id", type=int, default=None, help="Only this application.")
+@pass_state
+@reports_errors
+def audit_verify(state: State, app_id: int | None) -> None:
+    """Check every hash chain and that replaying the log gives each application's state."""
+    runtime = state.runtime()
+    with runtime.db.connect() as conn:
+        report = verify_audit(conn, runtime.workflow.registry, app_id)
+    problems = [asdict(p) for p in report.problems]
+    if state.as_json:
+        print_json(
+            {
+                "ok": report.ok,
+                "applications": report.applications,
+                "entries": report.entries,
+                "problems": problems,
+            }
+        )
+    elif problems:
+        print_table(
+            "Audit problems",
+            ["application", "entry", "problem"],
+            [(p["application_id"], p["seq"], p["problem"]) for p in problems],
+        )
+    if not report.ok:
+        raise SertiflowError(
+            f"audit log NOT intact: {len(problems)} problems in {report.applications} applications"
+        )
+    if not state.as_json:
+        click.echo(
+            f"audit log intact: {report.applications} applications, "
+            f"{report.entries} entries verified"
+        )
+
+
+for _group in (cli_apps.app, cli_apps.user, cli_apps.dossier):
+    main.add_command(_group)

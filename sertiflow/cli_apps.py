@@ -1,0 +1,391 @@
+"""``sertiflow app``, ``user`` and ``dossier``: the consultant's daily commands."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import click
+
+from sertiflow.cli_common import State, pass_state, reports_errors
+from sertiflow.output import print_json, print_table
+from workflow.directory import CONSULTANT_FIELDS, add_evidence, add_user
+from workflow.directory import dossier as read_dossier
+from workflow.errors import InvalidInput
+from workflow.evidence import EVIDENCE_KINDS
+from workflow.ledger import USERS
+from workflow.model import Role
+from workflow.queries import ApplicationFilter, application_detail, history, list_applications
+
+__all__ = ["app", "dossier", "user"]
+
+
+def _fields(pairs: tuple[str, ...]) -> dict[str, str]:
+    fields = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--field {pair!r}: write name=value, e.g. issued_on=2026-11-30")
+        fields[name.strip()] = value.strip()
+    return fields
+
+
+@click.group()
+def app() -> None:
+    """Open, advance and look at applications."""
+
+
+@app.command(name="open")
+@click.argument("nib")
+@click.argument("process_key", metavar="PROCESS")
+@click.option("--as", "username", required=True, help="Who opens it.")
+@click.option("--assignee", default=None, help="Consultant to assign (default: yourself).")
+@click.option("--title", default="", help="Short description, e.g. the product or mark.")
+@pass_state
+@reports_errors
+def app_open(
+    state: State, nib: str, process_key: str, username: str, assignee: str | None, title: str
+) -> None:
+    """Open an application of PROCESS for the UMKM with NIB."""
+    runtime = state.runtime()
+    app_id = runtime.workflow.open_application(
+        nib, process_key, username, assignee=assignee, title=title
+    )
+    if state.as_json:
+        print_json({"application_id": app_id})
+    else:
+        click.echo(f"opened application #{app_id}")
+
+
+@app.command(name="advance")
+@click.argument("app_id", type=int, metavar="APP")
+@click.argument("trigger")
+@click.option("--as", "username", required=True, help="Who does it.")
+@click.option("--note", default="", help="Recorded in the audit log.")
+@click.option(
+    "--field",
+    "field_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A value the trigger needs, e.g. certificate_number=IDM001234567.",
+)
+@click.option(
+    "--expect-version",
+    type=int,
+    default=None,
+    help="Refuse if the application changed since you saw this version.",
+)
+@pass_state
+@reports_errors
+def app_advance(
+    state: State,
+    app_id: int,
+    trigger: str,
+    username: str,
+    note: str,
+    field_pairs: tuple[str, ...],
+    expect_version: int | None,
+) -> None:
+    """Fire TRIGGER on application APP."""
+    runtime = state.runtime()
+    result = runtime.workflow.advance(
+        app_id,
+        trigger,
+        username,
+        note=note,
+        fields=_fields(field_pairs),
+        expected_version=expect_version,
+    )
+    if state.as_json:
+        print_json(asdict(result))
+        return
+    deadline = f", deadline {result.deadline.isoformat()}" if result.deadline else ""
+    click.echo(
+        f"#{app_id}: {result.from_state} -> {result.to_state} (version {result.version}{deadline})"
+    )
+    if result.opened_application_id is not None:
+        click.echo(f"opened linked application #{result.opened_application_id}")
+
+
+@app.command(name="show")
+@click.argument("app_id", type=int, metavar="APP")
+@click.option("--as", "username", default=None, help="Show which triggers this user may fire.")
+@pass_state
+@reports_errors
+def app_show(state: State, app_id: int, username: str | None) -> None:
+    """State, deadline, whose court, allowed triggers and history of APP."""
+    runtime = state.runtime()
+    with runtime.db.connect() as conn:
+        detail = application_detail(
+            conn, runtime.workflow.registry, app_id, runtime.today(), runtime.workflow.calendar
+        )
+        steps = history(conn, app_id)
+    options = [asdict(o) for o in runtime.workflow.options(app_id, username)] if username else []
+    if state.as_json:
+        print_json({"application": detail, "options": options, "history": steps})
+        return
+    _print_detail(detail)
+    if options:
+        print_table(
+            f"What {username} can do",
+            ["trigger", "to", "allowed", "blocked by"],
+            [
+                (
+                    o["trigger"],
+                    o["dest"],
+                    "yes" if o["permitted"] else "no (role)",
+                    "; ".join(o["blocked_by"]),
+                )
+                for o in options
+            ],
+        )
+    print_table(
+        "History",
+        ["#", "when (UTC)", "trigger", "from", "to", "by", "source", "note"],
+        [
+            (
+                s["seq"],
+                s["at"],
+                s["trigger"],
+                s["from_state"],
+                s["to_state"],
+                s["actor"],
+                s["source"],
+                s["note"],
+            )
+            for s in steps
+        ],
+        right=(0,),
+    )
+
+
+def _print_detail(d: dict[str, Any]) -> None:
+    lines = [
+        f"Application #{d['id']}  {d['process_title']} ({d['process_key']}@"
+        f"{d['process_version']}), version {d['version']}",
+        f"UMKM: {d['umkm_name']} (NIB {d['nib']}), {d['regency']}",
+        f"Consultant: {d['consultant_name'] or '(unassigned)'}",
+        f"State: {d['state']} - {d['state_label']} (ball in {d['court']}'s court)",
+    ]
+    if d["deadline"] is not None:
+        late = "  OVERDUE" if d["overdue"] else ""
+        lines.append(
+            f"Deadline: {d['deadline'].isoformat()} ({d['working_days_left']} working days){late}"
+        )
+    if d["certificate_number"]:
+        expiry = d["certificate_expires_on"]
+        lines.append(
+            f"Certificate: {d['certificate_number']} issued "
+            f"{d['certificate_issued_on']}, "
+            + (f"expires {expiry}" if expiry else "no expiry while unchanged")
+        )
+    if d["hint"]:
+        lines.append(f"Next for the UMKM: {d['hint']}")
+    click.echo("\n".join(lines))
+
+
+@app.command(name="list")
+@click.option("--process", "process_key", default=None)
+@click.option("--state", "state_name", default=None)
+@click.option("--consultant", default=None, help="Username.")
+@click.option("--regency", default=None, help="Regency code, e.g. 8171.")
+@click.option("--nib", default=None)
+@click.option("--overdue", is_flag=True, help="Only applications past their deadline.")
+@click.option("--all", "include_closed", is_flag=True, help="Include closed applications.")
+@click.option("--limit", default=200, show_default=True)
+@pass_state
+@reports_errors
+def app_list(
+    state: State,
+    process_key: str | None,
+    state_name: str | None,
+    consultant: str | None,
+    regency: str | None,
+    nib: str | None,
+    overdue: bool,
+    include_closed: bool,
+    limit: int,
+) -> None:
+    """Applications, nearest deadline first."""
+    runtime = state.runtime()
+    criteria = ApplicationFilter(
+        process_key, state_name, consultant, regency, nib, overdue, include_closed, limit
+    )
+    with runtime.db.connect() as conn:
+        rows = list_applications(
+            conn, runtime.workflow.registry, criteria, runtime.today(), runtime.workflow.calendar
+        )
+    if state.as_json:
+        print_json(rows)
+        return
+    print_table(
+        f"{len(rows)} applications",
+        ["#", "UMKM", "process", "state", "court", "consultant", "deadline", "late"],
+        [
+            (
+                r["id"],
+                r["umkm_name"],
+                r["process_key"],
+                r["state"],
+                r["court"],
+                r["consultant"],
+                r["deadline"],
+                "yes" if r["overdue"] else "",
+            )
+            for r in rows
+        ],
+        right=(0,),
+    )
+
+
+@app.command(name="reassign")
+@click.argument("app_id", type=int, metavar="APP")
+@click.argument("consultant")
+@click.option("--as", "username", required=True, help="An admin.")
+@click.option("--note", default="")
+@pass_state
+@reports_errors
+def app_reassign(state: State, app_id: int, consultant: str, username: str, note: str) -> None:
+    """Give APP to CONSULTANT (admins only)."""
+    state.runtime().workflow.reassign(app_id, consultant, username, note=note)
+    if state.as_json:
+        print_json({"application_id": app_id, "assignee": consultant})
+    else:
+        click.echo(f"#{app_id} is now {consultant}'s")
+
+
+@click.group()
+def user() -> None:
+    """Admins, consultants and UMKM accounts."""
+
+
+@user.command(name="add")
+@click.argument("username")
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--field",
+    "field_name",
+    type=click.Choice(CONSULTANT_FIELDS),
+    default=None,
+    help="A consultant's field (bidang).",
+)
+@click.option("--nib", default=None, help="A UMKM user's business.")
+@click.option("--email", default=None)
+@pass_state
+@reports_errors
+def user_add(
+    state: State,
+    username: str,
+    full_name: str,
+    role: str,
+    field_name: str | None,
+    nib: str | None,
+    email: str | None,
+) -> None:
+    """Create a user."""
+    user_id = add_user(
+        state.runtime().db,
+        username,
+        full_name,
+        Role(role),
+        email=email,
+        field=field_name,
+        umkm_nib=nib,
+    )
+    if state.as_json:
+        print_json({"user_id": user_id, "username": username})
+    else:
+        click.echo(f"user {username} created")
+
+
+@user.command(name="list")
+@pass_state
+@reports_errors
+def user_list(state: State) -> None:
+    """Every user."""
+    with state.runtime().db.connect() as conn:
+        rows = [
+            dict(r)
+            for r in conn.execute(
+                USERS.select().order_by(USERS.c.role, USERS.c.username)
+            ).mappings()
+        ]
+    if state.as_json:
+        print_json(rows)
+    else:
+        print_table(
+            None,
+            ["username", "name", "role", "field", "active"],
+            [(r["username"], r["full_name"], r["role"], r["field"], r["active"]) for r in rows],
+        )
+
+
+@click.group()
+def dossier() -> None:
+    """A UMKM's documents, reused by all its applications."""
+
+
+@dossier.command(name="add")
+@click.argument("nib")
+@click.argument("kind", type=click.Choice(sorted(EVIDENCE_KINDS)))
+@click.argument("reference")
+@click.option("--valid-until", default=None, help="YYYY-MM-DD, for documents that expire.")
+@click.option("--as", "username", default=None)
+@pass_state
+@reports_errors
+def dossier_add(
+    state: State, nib: str, kind: str, reference: str, valid_until: str | None, username: str | None
+) -> None:
+    """Put a document of KIND into the dossier of NIB."""
+    until = None
+    if valid_until:
+        try:
+            until = date.fromisoformat(valid_until)
+        except ValueError:
+            raise InvalidInput(f"--valid-until {valid_until!r}: write YYYY-MM-DD") from None
+    runtime = state.runtime()
+    add_evidence(
+        runtime.db,
+        nib,
+        kind,
+        reference,
+        valid_until=until,
+        added_by=username,
+        now=runtime.workflow.clock(),
+    )
+    if state.as_json:
+        print_json({"nib": nib, "kind": kind, "reference": reference, "valid_until": until})
+    else:
+        click.echo(f"{kind} added to the dossier of {nib}")
+
+
+@dossier.command(name="show")
+@click.argument("nib")
+@pass_state
+@reports_errors
+def dossier_show(state: State, nib: str) -> None:
+    """The documents in the dossier of NIB."""
+    runtime = state.runtime()
+    rows = read_dossier(runtime.db, nib)
+    today = runtime.today()
+    for row in rows:
+        row["expired"] = bool(row["valid_until"] and row["valid_until"] < today)
+    if state.as_json:
+        print_json(rows)
+    else:
+        print_table(
+            f"Dossier {nib}",
+            ["kind", "document", "reference", "valid until", ""],
+            [
+                (
+                    r["kind"],
+                    EVIDENCE_KINDS[r["kind"]].name,
+                    r["reference"],
+                    r["valid_until"],
+                    "EXPIRED" if r["expired"] else "",
+                )
+                for r in rows
+            ],
+        )

@@ -1,0 +1,66 @@
+"""What every ``sertiflow`` command shares: settings, output mode, error reporting."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import NoReturn, ParamSpec, TypeVar
+
+import click
+
+from sertiflow.output import err_console, print_json
+from sertiflow.runtime import Runtime
+from workflow.errors import SertiflowError
+from workflow.processes import UnknownProcess
+from workflow.settings import Settings, SettingsError
+from workflow.umkm_import import ImportFileError
+
+__all__ = ["State", "fail", "pass_state", "reports_errors"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class State:
+    """What every command shares: the settings and the output mode."""
+
+    def __init__(self, settings: Settings, as_json: bool) -> None:
+        self.settings = settings
+        self.as_json = as_json
+        self._runtime: Runtime | None = None
+
+    def runtime(self) -> Runtime:
+        """The wired system (built on first use, checking the schema)."""
+        if self._runtime is None:
+            self._runtime = Runtime.build(self.settings)
+        return self._runtime
+
+
+def fail(state: State | None, code: str, message: str) -> NoReturn:
+    """Report an error the sertiflow way and exit 1."""
+    if state is not None and state.as_json:
+        print_json({"error": {"code": code, "message": message}})
+    err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+    sys.exit(1)
+
+
+def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn domain errors into one line and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        state = click.get_current_context().find_object(State)
+        try:
+            return command(*args, **kwargs)
+        except SertiflowError as error:
+            fail(state, error.code, str(error))
+        except (ImportFileError, SettingsError) as error:
+            fail(state, "invalid_input", str(error))
+        except UnknownProcess as error:
+            fail(state, "not_found", str(error.args[0]))
+
+    return wrapper
+
+
+pass_state = click.make_pass_decorator(State)

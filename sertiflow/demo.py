@@ -1,0 +1,378 @@
+"""The PLUT Maluku demo office: its regencies, UMKM, cooperatives and consultants, and a year of
+applications moved through the real engine on a simulated clock.
+
+Every step goes through ``Engine.advance`` exactly as a consultant's command would, so the demo's
+history, audit chains, deadlines and backlog are what real use produces, refusals included: a
+submission without the dossier documents is refused, the documents are added, and it goes again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+
+from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
+from workflow.engine import Engine
+from workflow.errors import ConflictError, GuardRefused, SertiflowError
+from workflow.evidence import EVIDENCE_KINDS
+from workflow.ledger import USERS
+from workflow.model import Court, Phase, Role, Transition
+from workflow.regions import MALUKU_REGENCIES
+from workflow.umkm_import import UmkmRecord
+
+__all__ = ["DemoSummary", "build_demo"]
+
+CONSULTANTS = (  # PLUT Maluku's six fields (seed article, 2020)
+    ("dina.it", "Dina Wattimena", "it"),
+    ("yosef.pemasaran", "Yosef Tanamal", "pemasaran"),
+    ("maria.sdm", "Maria Sopacua", "sdm"),
+    ("hasan.kelembagaan", "Hasan Ohorella", "kelembagaan"),
+    ("rina.produksi", "Rina Latuconsina", "produksi"),
+    ("agus.pembiayaan", "Agus Pelupessy", "pembiayaan"),
+)
+_FIELD_WEIGHT = {
+    "produksi": 5,
+    "kelembagaan": 3,
+    "pemasaran": 3,
+    "it": 1,
+    "sdm": 1,
+    "pembiayaan": 1,
+}
+_PRODUCTS = (
+    "Sagu lempeng",
+    "Ikan asap",
+    "Kopi rempah",
+    "Minyak kayu putih",
+    "Abon ikan tuna",
+    "Kenari kenari",
+    "Manisan pala",
+    "Keripik pisang",
+    "Bagea",
+    "Sambal roa",
+    "Dodol rumput laut",
+    "Kerajinan mutiara",
+    "Tenun ikat Tanimbar",
+    "Teh daun pala",
+)
+_SURNAMES = (
+    "Latuconsina",
+    "Pattiasina",
+    "Tanamal",
+    "Wattimena",
+    "Sopacua",
+    "Rumahlatu",
+    "Tuhumury",
+    "Matulessy",
+    "Souisa",
+    "Pelupessy",
+    "Lestaluhu",
+    "Ohorella",
+    "Tuasikal",
+    "Kaya",
+    "Nahumarury",
+    "Ralahalu",
+    "Salampessy",
+    "Titaley",
+)
+_GIVEN = (
+    "Ana",
+    "Yohana",
+    "Fatima",
+    "Maria",
+    "Siti",
+    "Nurlela",
+    "Oktovina",
+    "Hasan",
+    "Yosef",
+    "Abdullah",
+    "Frans",
+    "Ruth",
+    "Marthen",
+    "Halimah",
+    "Nona",
+    "Ongen",
+)
+_REGENCY_WEIGHT = {
+    "8171": 30,
+    "8103": 14,
+    "8106": 8,
+    "8104": 7,
+    "8102": 7,
+    "8172": 6,
+    "8107": 6,
+    "8101": 6,
+    "8105": 5,
+    "8108": 4,
+    "8109": 4,
+}
+_PROCESS_MIX = (("halal_self_declare", 45), ("trademark", 30), ("halal_regular", 15), ("sni", 10))
+_TRIGGER_WEIGHT = {
+    "return_incomplete": 0.15,
+    "return_to_pu": 0.12,
+    "payment_rejected": 0.05,
+    "lab_test_required": 0.2,
+    "extension_requested": 0.12,
+    "mui_deadline_missed": 0.15,
+    "ketetapan_tidak_halal": 0.03,
+    "formality_deficient": 0.2,
+    "opposition_filed": 0.08,
+    "provisional_refusal": 0.12,
+    "response_rejected": 0.3,
+    "appeal_window_lapsed": 0.5,
+    "nonconformity": 0.3,
+    "test_failed": 0.12,
+    "retest_failed": 0.3,
+    "clarification_needed": 0.1,
+    "refuse": 0.05,
+    "cancel": 0.02,
+    "withdraw": 0.01,
+    "deadline_missed": 0.3,
+    "no_response_deadline": 0.2,
+    "correction_deadline_missed": 0.2,
+    "redirect_to_regular": 0.0,
+}
+_MEAN_DAYS = {Court.AGENCY: 5.0, Court.UMKM: 6.0, Court.CONSULTANT: 2.0}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo created."""
+
+    umkm: int
+    cooperatives: int
+    consultants: int
+    applications: int
+    transitions: int
+    refused: int
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecord]:
+    codes = list(_REGENCY_WEIGHT)
+    weights = list(_REGENCY_WEIGHT.values())
+    records = []
+    for index in range(umkm + cooperatives):
+        cooperative = index >= umkm
+        scale = (
+            "kecil" if cooperative else rng.choices(("mikro", "kecil", "menengah"), (80, 15, 5))[0]
+        )
+        turnover = {
+            "mikro": rng.randrange(20, 450),
+            "kecil": rng.randrange(300, 9_000),
+            "menengah": rng.randrange(15_000, 45_000),
+        }[scale] * 1_000_000
+        product = rng.choice(_PRODUCTS)
+        owner = f"{rng.choice(_GIVEN)} {rng.choice(_SURNAMES)}"
+        name = (
+            f"Koperasi {product} {rng.choice(_SURNAMES)}"
+            if cooperative
+            else f"{product} {owner.split()[0]}"
+        )
+        regency = rng.choices(codes, weights)[0]
+        records.append(
+            UmkmRecord(
+                nib=f"91{index:011d}",
+                name=name,
+                owner_name=owner,
+                kind="koperasi" if cooperative else "umkm",
+                scale=scale,
+                regency_code=regency,
+                email=f"umkm{index:04d}@contoh.id",
+                phone=f"+62812{index:08d}",
+                address=f"Jl. Contoh No. {index % 90 + 1}",
+                annual_turnover=turnover,
+                production_sites=1 if rng.random() < 0.9 else 2,
+                simple_process=rng.random() < 0.85,
+                products=product,
+                row=index + 2,
+            )
+        )
+    return records
+
+
+def build_demo(
+    engine: Engine,
+    umkm: int,
+    cooperatives: int,
+    applications: int,
+    seed: int,
+    tick: Callable[[], None] = lambda: None,
+) -> DemoSummary:
+    """Fill an empty database with the demo office; refuses a database that has users."""
+    with engine.db.connect() as conn:
+        if conn.scalar(select(USERS.c.id).limit(1)) is not None:
+            raise ConflictError(
+                "the database already has users; the demo needs an empty one "
+                "(use another --db, or delete the file)"
+            )
+    rng = random.Random(seed)
+    real_clock = engine.clock
+    end = real_clock()
+    clock = _Clock(end - timedelta(days=365))
+    engine.clock = clock
+    try:
+        records = _records(rng, umkm, cooperatives)
+        with engine.db.begin() as conn:
+            ensure_regencies(conn, MALUKU_REGENCIES)
+            upsert_umkm(conn, records, clock())
+        add_user(engine.db, "admin", "Admin PLUT Maluku", Role.ADMIN)
+        for username, name, field_name in CONSULTANTS:
+            add_user(
+                engine.db,
+                username,
+                name,
+                Role.CONSULTANT,
+                field=field_name,
+                email=f"{username}@plut-maluku.contoh.id",
+            )
+        mover = _Mover(engine, clock, rng, end)
+        starts = sorted(
+            clock.now + timedelta(days=rng.uniform(0, 360)) for _ in range(applications)
+        )
+        consultants = [c for c in CONSULTANTS for _ in range(_FIELD_WEIGHT[c[2]])]
+        mix_keys = [k for k, _ in _PROCESS_MIX]
+        mix_weights = [w for _, w in _PROCESS_MIX]
+        for start in starts:
+            clock.now = start
+            process = rng.choices(mix_keys, mix_weights)[0]
+            record = rng.choice(records)
+            try:
+                app_id = engine.open_application(
+                    record.nib, process, "admin", assignee=rng.choice(consultants)[0]
+                )
+            except ConflictError:
+                tick()
+                continue  # that UMKM already has one open: the office would not open another
+            mover.opened += 1
+            mover.move(app_id, record.nib)
+            tick()
+        return DemoSummary(
+            umkm,
+            cooperatives,
+            len(CONSULTANTS),
+            mover.opened + len(starts),
+            mover.transitions,
+            mover.refused,
+        )
+    finally:
+        engine.clock = real_clock
+
+
+class _Mover:
+    """Moves one application forward along weighted random triggers until 'now'."""
+
+    def __init__(self, engine: Engine, clock: _Clock, rng: random.Random, end: datetime):
+        self.engine, self.clock, self.rng, self.end = engine, clock, rng, end
+        self.transitions = self.refused = self.opened = 0
+
+    def move(self, app_id: int, nib: str) -> None:
+        engine = self.engine
+        while True:
+            with engine.db.connect() as conn:
+                app = engine.application(conn, app_id)
+            definition = engine.definition_of(app)
+            state = definition.states[app.state]
+            if state.phase is not Phase.PIPELINE or self.rng.random() < 0.015:
+                return
+            self.clock.now += timedelta(days=self.rng.expovariate(1 / _MEAN_DAYS[state.court]))
+            if self.clock.now >= self.end:
+                self.clock.now = self.end
+                return
+            rules = definition.transitions_from(app.state)
+            weights = [_TRIGGER_WEIGHT.get(r.trigger, 1.0) for r in rules]
+            if not any(weights):
+                return
+            rule = self.rng.choices(rules, weights)[0]
+            self._fire(app_id, nib, rule, app.assignee_id)
+
+    def _fire(self, app_id: int, nib: str, rule: Transition, assignee_id: int | None) -> None:
+        engine = self.engine
+        actor = "admin" if Role.CONSULTANT not in rule.roles else self._username(assignee_id)
+        fields = self._fields(rule)
+        try:
+            result = engine.advance(app_id, rule.trigger, actor, fields=fields)
+        except GuardRefused as refusal:
+            self.refused += 1
+            self._answer(app_id, nib, rule, refusal, actor)
+            return
+        except SertiflowError:
+            self.refused += 1
+            return
+        self.transitions += 1
+        if result.opened_application_id is not None:
+            self.opened += 1
+            self.move(result.opened_application_id, nib)
+
+    def _answer(
+        self, app_id: int, nib: str, rule: Transition, refusal: GuardRefused, actor: str
+    ) -> None:
+        """What the consultant does after a refusal: collect the documents, or redirect."""
+        if any("self-declare" in reason for reason in refusal.reasons):
+            try:
+                result = self.engine.advance(
+                    app_id, "redirect_to_regular", actor, note="tidak memenuhi syarat self-declare"
+                )
+            except ConflictError:  # a regular application is already open for this UMKM
+                self.refused += 1
+                self.engine.advance(app_id, "cancel", actor, note="sudah ada permohonan reguler")
+                self.transitions += 1
+                return
+            self.transitions += 1
+            if result.opened_application_id is not None:
+                self.opened += 1
+                self.move(result.opened_application_id, nib)
+            return
+        today = self.engine.today()
+        for kind in rule.requires:
+            expires = EVIDENCE_KINDS[kind].expires
+            add_evidence(
+                self.engine.db,
+                nib,
+                kind,
+                f"{kind}-{nib}.pdf",
+                valid_until=date(today.year + 1, 12, 31) if expires else None,
+                added_by=actor,
+                now=self.clock.now,
+            )
+        if "trademark" in " ".join(refusal.reasons):
+            add_evidence(
+                self.engine.db,
+                nib,
+                "trademark_licence",
+                f"lisensi-{nib}.pdf",
+                valid_until=date(today.year + 2, 12, 31),
+                added_by=actor,
+                now=self.clock.now,
+            )
+
+    def _username(self, user_id: int | None) -> str:
+        with self.engine.db.connect() as conn:
+            name = conn.scalar(select(USERS.c.username).where(USERS.c.id == user_id))
+        return name or "admin"
+
+    def _fields(self, rule: Transition) -> dict[str, str]:
+        today = self.engine.today().isoformat()
+        fields = {}
+        for spec in rule.fields:
+            if spec.name == "certificate_number":
+                number = self.rng.randrange(10**9)
+                fields[spec.name] = {"ID": f"ID{number:014d}", "IDM": f"IDM{number:09d}"}.get(
+                    spec.example[:3] if spec.example.startswith("IDM") else spec.example[:2],
+                    f"LSPRO-{number % 10000:04d}/SPPT/{today[:4]}",
+                )
+            elif spec.name == "expires_on":
+                fields[spec.name] = f"{int(today[:4]) + 10}{today[4:]}"
+            elif spec.kind == "date":
+                fields[spec.name] = today
+        return fields

@@ -1,0 +1,63 @@
+"""Printing results: tidy tables for people, stable JSON for scripts, CSV for spreadsheets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+__all__ = ["console", "print_json", "print_table", "to_jsonable", "write_csv"]
+
+# Piped output (files, scripts, CI logs) gets wide tables instead of rich's 80-column default.
+console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True, highlight=False)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Dates and datetimes as ISO strings, recursively."""
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on standard output, keys sorted (stable for scripts)."""
+    sys.stdout.write(json.dumps(to_jsonable(value), ensure_ascii=False, sort_keys=True, indent=2))
+    sys.stdout.write("\n")
+
+
+def print_table(
+    title: str | None,
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    right: Iterable[int] = (),
+) -> None:
+    """A table; columns whose index is in ``right`` are right-aligned (numbers)."""
+    aligned = set(right)
+    table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="right" if index in aligned else "left")
+    for row in rows:
+        table.add_row(*("" if cell is None else str(to_jsonable(cell)) for cell in row))
+    console.print(table)
+
+
+def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """CSV on standard output."""
+    writer = csv.writer(sys.stdout)
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([to_jsonable(cell) for cell in row])
