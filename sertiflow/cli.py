@@ -17,17 +17,15 @@ from sertiflow import cli_apps
 from sertiflow.cli_common import State, fail, pass_state, reports_errors
 from sertiflow.output import print_json, print_table, write_csv
 from sertiflow.runtime import Runtime
-from workflow.backlog import AGE_BUCKETS, Backlog, compute_backlog
+from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
 from workflow.diagram import graphviz, mermaid
-from workflow.directory import ensure_regencies, upsert_umkm
-from workflow.errors import InvalidInput, SertiflowError
+from workflow.directory import ensure_regencies, has_users, upsert_umkm
+from workflow.errors import SertiflowError
 from workflow.persistence.database import connect
-from workflow.persistence.migrate import upgrade
 from workflow.processes import ProcessRegistry
 from workflow.queries import verify_audit
 from workflow.regions import MALUKU_REGENCIES
 from workflow.settings import Settings, SettingsError
-from workflow.umkm_import import read_registry
 
 __all__ = ["main"]
 
@@ -59,6 +57,8 @@ def main(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
 @reports_errors
 def init(state: State) -> None:
     """Create or upgrade the database and add the office's regencies."""
+    from workflow.persistence.migrate import upgrade
+
     db = connect(state.settings.database_url)
     upgrade(db)
     with db.begin() as conn:
@@ -80,15 +80,22 @@ def init(state: State) -> None:
     help="Applications to open and move through the engine.",
 )
 @click.option("--seed", default=2020, show_default=True, help="Random seed (same seed, same demo).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users already.")
 @pass_state
 @reports_errors
-def demo(state: State, umkm_count: int, cooperatives: int, applications: int, seed: int) -> None:
+def demo(
+    state: State, umkm_count: int, cooperatives: int, applications: int, seed: int, if_empty: bool
+) -> None:
     """Set up the PLUT Maluku demo office: 11 regencies, UMKM, 6 consultants, a year of work."""
     from sertiflow.demo import build_demo
+    from workflow.persistence.migrate import upgrade
 
     db = connect(state.settings.database_url)
     upgrade(db)
     runtime = Runtime.build(state.settings)
+    if if_empty and has_users(runtime.db):
+        click.echo("the database has users already; demo not loaded again")
+        return
     with Progress(transient=True, disable=state.as_json) as progress:
         task = progress.add_task("moving applications", total=applications)
         summary = build_demo(
@@ -118,6 +125,8 @@ def demo(state: State, umkm_count: int, cooperatives: int, applications: int, se
 @reports_errors
 def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None:
     """Import a UMKM registry (CSV or XLSX); re-importing updates by NIB."""
+    from workflow.umkm_import import read_registry
+
     runtime = state.runtime()
     with Progress(transient=True, disable=state.as_json) as progress:
         progress.add_task(f"reading {path.name}", total=None)
@@ -129,7 +138,7 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
         with runtime.db.begin() as conn:
             counts = upsert_umkm(conn, report.records, runtime.workflow.clock())
         created, updated = counts.created, counts.updated
-    result = {
+    result: dict[str, Any] = {
         "file": str(path),
         "rows": report.total_rows,
         "valid": len(report.records),
@@ -139,6 +148,13 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
         "updated": updated,
         "written": written,
     }
+    refusal = None
+    if errors and not skip_invalid:
+        refusal = (
+            f"{len(report.bad_rows)} rows are invalid, so nothing was imported; fix them, or "
+            "use --skip-invalid to import the valid rows"
+        )
+        result["error"] = {"code": "invalid_input", "message": refusal}
     if state.as_json:
         print_json(result)
     else:
@@ -152,11 +168,8 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
             f"{report.total_rows} rows, {len(report.records)} valid; "
             f"{created} created, {updated} updated" + ("" if written else " (nothing written)")
         )
-    if errors and not skip_invalid:
-        raise InvalidInput(
-            f"{len(report.bad_rows)} rows are invalid, so nothing was imported; fix them, or "
-            "use --skip-invalid to import the valid rows"
-        )
+    if refusal is not None:
+        fail(None, "invalid_input", refusal)
 
 
 @main.group()
@@ -323,10 +336,14 @@ def _backlog_json(result: Backlog) -> dict[str, Any]:
         "by_process": [asdict(g) for g in result.by_process],
         "by_consultant": [asdict(g) for g in result.by_consultant],
         "by_regency": [asdict(g) for g in result.by_regency],
-        "dwell": [asdict(d) for d in result.dwell],
-        "heaviest_stage": None if heaviest is None else asdict(heaviest),
+        "dwell": [_dwell_json(d) for d in result.dwell],
+        "heaviest_stage": None if heaviest is None else _dwell_json(heaviest),
         "waiting_days_by_court": {k: round(v, 1) for k, v in result.waiting_by_court.items()},
     }
+
+
+def _dwell_json(row: DwellRow) -> dict[str, Any]:
+    return {**asdict(row), "held_days": row.held_days}
 
 
 def _print_backlog(result: Backlog) -> None:

@@ -14,7 +14,6 @@ from sertiflow.runtime import Runtime
 from workflow.errors import SertiflowError
 from workflow.processes import UnknownProcess
 from workflow.settings import Settings, SettingsError
-from workflow.umkm_import import ImportFileError
 
 __all__ = ["State", "fail", "pass_state", "reports_errors"]
 
@@ -55,7 +54,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except SertiflowError as error:
             fail(state, error.code, str(error))
-        except (ImportFileError, SettingsError) as error:
+        except SettingsError as error:
             fail(state, "invalid_input", str(error))
         except UnknownProcess as error:
             fail(state, "not_found", str(error.args[0]))

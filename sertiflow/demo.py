@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
+from workflow.directory import add_evidence, add_user, ensure_regencies, has_users, upsert_umkm
 from workflow.engine import Engine
 from workflow.errors import ConflictError, GuardRefused, SertiflowError
 from workflow.evidence import EVIDENCE_KINDS
@@ -210,12 +210,11 @@ def build_demo(
     tick: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
     """Fill an empty database with the demo office; refuses a database that has users."""
-    with engine.db.connect() as conn:
-        if conn.scalar(select(USERS.c.id).limit(1)) is not None:
-            raise ConflictError(
-                "the database already has users; the demo needs an empty one "
-                "(use another --db, or delete the file)"
-            )
+    if has_users(engine.db):
+        raise ConflictError(
+            "the database already has users; the demo needs an empty one "
+            "(use another --db, or delete the file)"
+        )
     rng = random.Random(seed)
     real_clock = engine.clock
     end = real_clock()
@@ -261,7 +260,7 @@ def build_demo(
             umkm,
             cooperatives,
             len(CONSULTANTS),
-            mover.opened + len(starts),
+            mover.opened,
             mover.transitions,
             mover.refused,
         )

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from workflow.engine import Engine
 from workflow.errors import SertiflowError
-from workflow.persistence.database import connect
-from workflow.persistence.migrate import is_current
+from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
 from workflow.settings import Settings
 
 __all__ = ["NotInitialised", "Runtime"]
@@ -35,16 +33,11 @@ class Runtime:
     def build(cls, settings: Settings, *, check_schema: bool = True) -> Runtime:
         """Connect and wire; refuses a database that ``sertiflow init`` has not prepared."""
         db = connect(settings.database_url)
-        if check_schema:
-            try:
-                current = is_current(db)
-            except (OperationalError, ProgrammingError) as error:
-                raise NotInitialised(f"cannot use the database: {error.orig}") from None
-            if not current:
-                raise NotInitialised(
-                    f"the database {db.url.render_as_string(hide_password=True)} is not "
-                    "initialised or not up to date; run 'sertiflow init'"
-                )
+        if check_schema and schema_revision(db) != SCHEMA_REVISION:
+            raise NotInitialised(
+                f"the database {db.url.render_as_string(hide_password=True)} is not "
+                "initialised or not up to date; run 'sertiflow init'"
+            )
         return cls(settings, db, Engine(db, policy=settings.policy))
 
     def today(self) -> date:

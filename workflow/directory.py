@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import ConflictError, InvalidInput, NotFound
@@ -16,7 +16,9 @@ from workflow.evidence import evidence_kind
 from workflow.model import Role
 from workflow.persistence.schema import Evidence, Regency, Umkm, User, table
 from workflow.regions import Regency as RegionData
-from workflow.umkm_import import UmkmRecord
+
+if TYPE_CHECKING:
+    from workflow.umkm_import import UmkmRecord
 
 __all__ = [
     "UpsertCounts",
@@ -24,6 +26,7 @@ __all__ = [
     "add_user",
     "dossier",
     "ensure_regencies",
+    "has_users",
     "umkm_id_by_nib",
     "upsert_umkm",
 ]
@@ -184,6 +187,7 @@ def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
-def count_umkm(conn: Connection) -> int:
-    """How many UMKM the office has."""
-    return int(conn.scalar(select(func.count()).select_from(Umkm)) or 0)
+def has_users(db: Engine) -> bool:
+    """True once anyone has been added (an office in use, or a loaded demo)."""
+    with db.connect() as conn:
+        return conn.scalar(select(User.id).limit(1)) is not None

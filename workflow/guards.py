@@ -150,8 +150,8 @@ class SelfDeclareEligible:
         return (
             "not eligible for self-declare: "
             + "; ".join(problems)
-            + f". Update the UMKM's data, or use '{self.redirect_trigger}' to move to the "
-            "regular path"
+            + f". Correct the UMKM's registry row and import it again, or use "
+            f"'{self.redirect_trigger}' to move to the regular path"
         )
 
 

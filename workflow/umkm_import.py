@@ -29,12 +29,13 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from openpyxl.utils.exceptions import InvalidFileException
 
+from workflow.errors import InvalidInput
 from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
 
 __all__ = ["ImportFileError", "ImportReport", "RowError", "UmkmRecord", "read_registry"]
 
 
-class ImportFileError(ValueError):
+class ImportFileError(InvalidInput, ValueError):
     """The file as a whole cannot be imported (wrong format, unreadable, missing columns)."""
 
 

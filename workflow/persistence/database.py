@@ -12,10 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
-__all__ = ["connect", "is_sqlite"]
+__all__ = ["SCHEMA_REVISION", "connect", "is_sqlite", "schema_revision"]
+
+SCHEMA_REVISION = "0001"
+"""The newest migration; a test checks it against Alembic's head."""
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -53,3 +57,13 @@ def _sqlite_on_begin(conn: Connection) -> None:
         conn.exec_driver_sql("BEGIN")
     else:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at, or None for a database sertiflow never set up."""
+    try:
+        with engine.connect() as conn:
+            revision = conn.scalar(text("SELECT version_num FROM alembic_version"))
+    except (OperationalError, ProgrammingError):
+        return None
+    return None if revision is None else str(revision)

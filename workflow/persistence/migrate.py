@@ -6,11 +6,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-__all__ = ["alembic_config", "is_current", "upgrade"]
+__all__ = ["alembic_config", "head_revision", "upgrade"]
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 
@@ -30,8 +29,6 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
-def is_current(engine: Engine) -> bool:
-    """True when the database is at the newest migration."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+def head_revision() -> str | None:
+    """The newest migration script's revision."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

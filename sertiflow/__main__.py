@@ -1,0 +1,5 @@
+"""``python -m sertiflow``: the same as the ``sertiflow`` command."""
+
+from sertiflow.cli import main
+
+main()
