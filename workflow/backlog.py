@@ -201,10 +201,10 @@ def _name_groups(
 ) -> None:
     for key, group in groups["process"].items():
         group.name = registry.get(key).title
-    users = dict(conn.execute(select(USERS.c.id, USERS.c.full_name)).tuples().all())
+    users = dict(conn.execute(select(USERS.c.id, USERS.c.full_name)).all())
     for key, group in groups["consultant"].items():
         group.name = users.get(int(key), key) if key else "(belum ditugaskan)"
-    regencies = dict(conn.execute(select(REGENCIES.c.code, REGENCIES.c.name)).tuples().all())
+    regencies = dict(conn.execute(select(REGENCIES.c.code, REGENCIES.c.name)).all())
     for key, group in groups["regency"].items():
         group.name = regencies.get(key, key)
 
@@ -229,7 +229,7 @@ def _dwell(
     waiting_now = {(s.process, s.state): s.waiting_days for s in backlog.by_state}
     courts: dict[str, float] = dict.fromkeys((c.value for c in Court), 0.0)
     seen = set()
-    for key, state_name, count, total in conn.execute(query).tuples():
+    for key, state_name, count, total in conn.execute(query):
 
         def nth(k: int, key: str = key, state_name: str = state_name) -> float:
             value = conn.scalar(
