@@ -41,7 +41,7 @@ def pg_url() -> Iterator[str]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any failure means the server is unusable
+    except Exception as error:  # any failure means the server is unusable
         admin.dispose()
         _service_missing("PostgreSQL", error)
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Integer, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, case, cast, func, select
 
-from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS
+from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, USERS
 from workflow.model import Court, Phase
 from workflow.processes import ProcessRegistry
 
@@ -97,6 +97,20 @@ class Backlog:
         return max(self.dwell, key=lambda row: row.held_days, default=None)
 
 
+_NTH_DWELL = (
+    select(AUDIT.c.dwell_seconds)
+    .where(
+        AUDIT.c.process_key == bindparam("process"),
+        AUDIT.c.from_state == bindparam("state"),
+        AUDIT.c.dwell_seconds >= 0,
+    )
+    .order_by(AUDIT.c.dwell_seconds)
+    .limit(1)
+    .offset(bindparam("k"))
+)
+"""The k-th shortest finished stay in one stage: a seek into the dwell index."""
+
+
 def _epoch(conn: Connection, column: Any) -> ColumnElement[Any]:
     if conn.dialect.name == "sqlite":
         return cast(func.strftime("%s", column), Integer)
@@ -139,16 +153,15 @@ def _open_applications(
             a.c.process_version,
             a.c.state,
             a.c.assignee_id,
-            UMKM.c.regency_code,
+            a.c.regency_code,
             func.count().label("n"),
             func.sum(case((a.c.deadline < backlog.today, 1), else_=0)).label("overdue"),
             func.sum(_epoch(conn, a.c.state_entered_at)).label("entered"),
             *age_columns,
         )
-        .join(UMKM, UMKM.c.id == a.c.umkm_id)
         .where(a.c.phase == Phase.PIPELINE.value)
         .group_by(
-            a.c.process_key, a.c.process_version, a.c.state, a.c.assignee_id, UMKM.c.regency_code
+            a.c.process_key, a.c.process_version, a.c.state, a.c.assignee_id, a.c.regency_code
         )
     )
     if process is not None:
@@ -230,17 +243,6 @@ def _dwell(
     courts: dict[str, float] = dict.fromkeys((c.value for c in Court), 0.0)
     seen = set()
     for key, state_name, count, total in conn.execute(query):
-
-        def nth(k: int, key: str = key, state_name: str = state_name) -> float:
-            value = conn.scalar(
-                select(au.c.dwell_seconds)
-                .where(au.c.process_key == key, au.c.from_state == state_name, finished)
-                .order_by(au.c.dwell_seconds)
-                .limit(1)
-                .offset(k)
-            )
-            return float(value or 0) / DAY
-
         state = registry.get(key).states.get(state_name)
         court = state.court.value if state else ""
         row = DwellRow(
@@ -249,8 +251,8 @@ def _dwell(
             state.label if state else state_name,
             court,
             int(count),
-            nth((count - 1) // 2),
-            nth(min(count - 1, int(0.9 * count))),
+            _nth_days(conn, key, state_name, (count - 1) // 2),
+            _nth_days(conn, key, state_name, min(count - 1, int(0.9 * count))),
             float(total) / DAY,
             waiting_now.get((key, state_name), 0.0),
         )
@@ -262,3 +264,8 @@ def _dwell(
         if (state_row.process, state_row.state) not in seen and state_row.court:
             courts[state_row.court] += state_row.waiting_days
     backlog.waiting_by_court = courts
+
+
+def _nth_days(conn: Connection, process: str, state: str, k: int) -> float:
+    value = conn.scalar(_NTH_DWELL, {"process": process, "state": state, "k": k})
+    return float(value or 0) / DAY

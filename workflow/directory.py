@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import evidence_kind
 from workflow.model import Role
-from workflow.persistence.schema import Evidence, Regency, Umkm, User, table
+from workflow.persistence.schema import Application, Evidence, Regency, Umkm, User, table
 from workflow.regions import Regency as RegionData
 
 if TYPE_CHECKING:
@@ -87,6 +87,14 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
     stmt = _insert_for(conn)(Umkm)
     changing = {c: stmt.excluded[c] for c in rows[0] if c not in ("nib", "created_at")}
     conn.execute(stmt.on_conflict_do_update(index_elements=["nib"], set_=changing), rows)
+    for chunk in range(0, len(nibs), 500):  # applications carry their UMKM's regency
+        owners = select(Umkm.id).where(Umkm.nib.in_(nibs[chunk : chunk + 500]))
+        regency = select(Umkm.regency_code).where(Umkm.id == Application.umkm_id)
+        conn.execute(
+            update(Application)
+            .where(Application.umkm_id.in_(owners))
+            .values(regency_code=regency.scalar_subquery())
+        )
     updated = len(existing)
     return UpsertCounts(len(records) - updated, updated)
 

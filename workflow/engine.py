@@ -141,13 +141,16 @@ class Engine:
         definition = self.registry.get(process_key)
         with self.db.begin() as conn:
             actor = self.actor(conn, username)
-            umkm_id = conn.scalar(select(UMKM.c.id).where(UMKM.c.nib == nib))
-            if umkm_id is None:
+            umkm = conn.execute(
+                select(UMKM.c.id, UMKM.c.regency_code).where(UMKM.c.nib == nib)
+            ).first()
+            if umkm is None:
                 raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
-            if actor.role is Role.UMKM and actor.umkm_id != umkm_id:
+            if actor.role is Role.UMKM and actor.umkm_id != umkm.id:
                 raise NotPermitted("a UMKM user may open applications only for its own business")
             assignee_id = self._assignee_id(conn, actor, assignee)
-            return self._open(conn, definition, umkm_id, actor, assignee_id, title, note, None)
+            owner = (umkm.id, umkm.regency_code)
+            return self._open(conn, definition, owner, actor, assignee_id, title, note, None)
 
     def _assignee_id(self, conn: Connection, actor: Actor, assignee: str | None) -> int | None:
         if assignee is None:
@@ -161,13 +164,14 @@ class Engine:
         self,
         conn: Connection,
         definition: ProcessDefinition,
-        umkm_id: int,
+        owner: tuple[int, str],
         actor: Actor,
         assignee_id: int | None,
         title: str,
         note: str,
         linked_from: int | None,
     ) -> int:
+        umkm_id, regency_code = owner
         pipeline = [n for n, s in definition.states.items() if s.phase is Phase.PIPELINE]
         existing = conn.scalar(
             select(APPLICATIONS.c.id).where(
@@ -186,6 +190,7 @@ class Engine:
         app_id: int = conn.execute(
             insert(APPLICATIONS).values(
                 umkm_id=umkm_id,
+                regency_code=regency_code,
                 process_key=definition.key,
                 process_version=definition.version,
                 state="",
@@ -386,7 +391,7 @@ class Engine:
             opened = self._open(
                 conn,
                 self.registry.get(rule.opens),
-                app.umkm_id,
+                (app.umkm_id, app.regency_code),
                 actor,
                 app.assignee_id,
                 app.title,

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 18:13:27.254464
+Create Date: 2026-11-28
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def upgrade() -> None:
         "application",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("umkm_id", sa.Integer(), nullable=False),
+        sa.Column("regency_code", sa.String(length=8), nullable=False),
         sa.Column("process_key", sa.String(length=40), nullable=False),
         sa.Column("process_version", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=40), nullable=False),
@@ -102,6 +103,10 @@ def upgrade() -> None:
             ["application.id"],
         ),
         sa.ForeignKeyConstraint(
+            ["regency_code"],
+            ["regency.code"],
+        ),
+        sa.ForeignKeyConstraint(
             ["umkm_id"],
             ["umkm.id"],
         ),
@@ -111,9 +116,20 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_application_assignee_id"), ["assignee_id"], unique=False
         )
-        batch_op.create_index("ix_application_phase_deadline", ["phase", "deadline"], unique=False)
         batch_op.create_index(
-            "ix_application_process_state", ["process_key", "state"], unique=False
+            "ix_application_backlog",
+            [
+                "phase",
+                "process_key",
+                "process_version",
+                "state",
+                "assignee_id",
+                "regency_code",
+                "deadline",
+                "opened_at",
+                "state_entered_at",
+            ],
+            unique=False,
         )
         batch_op.create_index(batch_op.f("ix_application_umkm_id"), ["umkm_id"], unique=False)
 
@@ -208,8 +224,7 @@ def downgrade() -> None:
     op.drop_table("evidence")
     with op.batch_alter_table("application", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_application_umkm_id"))
-        batch_op.drop_index("ix_application_process_state")
-        batch_op.drop_index("ix_application_phase_deadline")
+        batch_op.drop_index("ix_application_backlog")
         batch_op.drop_index(batch_op.f("ix_application_assignee_id"))
 
     op.drop_table("application")
