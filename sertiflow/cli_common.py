@@ -12,7 +12,6 @@ import click
 from sertiflow.output import err_console, print_json
 from sertiflow.runtime import Runtime
 from workflow.errors import SertiflowError
-from workflow.processes import UnknownProcess
 from workflow.settings import Settings, SettingsError
 
 __all__ = ["State", "fail", "pass_state", "reports_errors"]
@@ -56,8 +55,6 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(state, error.code, str(error))
         except SettingsError as error:
             fail(state, "invalid_input", str(error))
-        except UnknownProcess as error:
-            fail(state, "not_found", str(error.args[0]))
 
     return wrapper
 

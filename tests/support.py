@@ -14,15 +14,32 @@ from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
 
 HALAL_EVIDENCE = (
-    "nib", "product_list", "materials_list", "process_flow", "sjph_manual", "penyelia_halal",
-    "halal_pledge", "payment_proof",
+    "nib",
+    "product_list",
+    "materials_list",
+    "process_flow",
+    "sjph_manual",
+    "penyelia_halal",
+    "halal_pledge",
+    "payment_proof",
 )
 TRADEMARK_EVIDENCE = (
-    "label_image", "umk_statement", "umk_recommendation", "ktp_owner", "trademark_ownership",
+    "label_image",
+    "umk_statement",
+    "umk_recommendation",
+    "ktp_owner",
+    "trademark_ownership",
 )
 SNI_EVIDENCE = (
-    "nib", "npwp", "quality_manual", "qc_records", "conformity_declaration",
-    "sni_mark_illustration", "process_flow", "test_report", "payment_proof",
+    "nib",
+    "npwp",
+    "quality_manual",
+    "qc_records",
+    "conformity_declaration",
+    "sni_mark_illustration",
+    "process_flow",
+    "test_report",
+    "payment_proof",
 )
 
 
@@ -42,11 +59,20 @@ class Clock:
 def umkm_record(nib: str, name: str, **overrides: object) -> UmkmRecord:
     """A valid micro business in Ambon, eligible for self-declare unless overridden."""
     values: dict[str, object] = {
-        "nib": nib, "name": name, "owner_name": f"Pemilik {name}", "kind": "umkm",
-        "scale": "mikro", "regency_code": "8171", "email": f"{nib}@example.id",
-        "phone": "+6281234567890", "address": "Jl. Pattimura 1, Ambon",
-        "annual_turnover": 120_000_000, "production_sites": 1, "simple_process": True,
-        "products": "Sagu lempeng", "row": 2,
+        "nib": nib,
+        "name": name,
+        "owner_name": f"Pemilik {name}",
+        "kind": "umkm",
+        "scale": "mikro",
+        "regency_code": "8171",
+        "email": f"{nib}@example.id",
+        "phone": "+6281234567890",
+        "address": "Jl. Pattimura 1, Ambon",
+        "annual_turnover": 120_000_000,
+        "production_sites": 1,
+        "simple_process": True,
+        "products": "Sagu lempeng",
+        "row": 2,
     }
     values.update(overrides)
     return UmkmRecord(**values)  # type: ignore[arg-type]
@@ -68,8 +94,15 @@ class Office:
 
     def give_evidence(self, nib: str, kinds: tuple[str, ...], valid_until: object = None) -> None:
         for kind in kinds:
-            add_evidence(self.db, nib, kind, f"{kind}.pdf", valid_until=valid_until,  # type: ignore[arg-type]
-                         added_by=self.consultant, now=self.clock())
+            add_evidence(
+                self.db,
+                nib,
+                kind,
+                f"{kind}.pdf",
+                valid_until=valid_until,  # type: ignore[arg-type]
+                added_by=self.consultant,
+                now=self.clock(),
+            )
 
 
 def seed_office(db: Engine, clock: Clock | None = None) -> Office:
@@ -78,8 +111,14 @@ def seed_office(db: Engine, clock: Clock | None = None) -> Office:
     office = Office(db, clock, Workflow(db, clock=clock))
     with db.begin() as conn:
         ensure_regencies(conn, MALUKU_REGENCIES)
-        upsert_umkm(conn, [umkm_record(office.nib, "Sagu Ibu Ana"),
-                           umkm_record(office.other_nib, "Kopi Rempah Banda", row=3)], clock())
+        upsert_umkm(
+            conn,
+            [
+                umkm_record(office.nib, "Sagu Ibu Ana"),
+                umkm_record(office.other_nib, "Kopi Rempah Banda", row=3),
+            ],
+            clock(),
+        )
     add_user(db, office.admin, "Admin PLUT", Role.ADMIN)
     add_user(db, office.consultant, "Rina Latuconsina", Role.CONSULTANT, field="produksi")
     add_user(db, office.other_consultant, "Yosef Tanamal", Role.CONSULTANT, field="pemasaran")

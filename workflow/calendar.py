@@ -26,6 +26,9 @@ class WorkingCalendar:
         self._holidays = holidays.country_holidays(
             "ID", categories=("public", "government"), language="id"
         )
+        # A due date depends only on the start day and the deadline: every transition on the
+        # same day asks the same few questions.
+        self._due: dict[tuple[date, Deadline], date] = {}
 
     def closed_reason(self, day: date) -> str | None:
         """Why the office is closed on ``day`` (holiday name, weekend), or None if it is open."""
@@ -64,6 +67,15 @@ class WorkingCalendar:
 
     def due(self, start: date, deadline: Deadline) -> date:
         """The last day of ``deadline`` counted from ``start``."""
+        key = (start, deadline)
+        cached = self._due.get(key)
+        if cached is None:
+            if len(self._due) > 10_000:
+                self._due.clear()
+            cached = self._due[key] = self._count(start, deadline)
+        return cached
+
+    def _count(self, start: date, deadline: Deadline) -> date:
         if deadline.unit is Unit.WORKING_DAYS:
             return self.add_working_days(start, deadline.amount)
         if deadline.unit is Unit.CALENDAR_DAYS:

@@ -32,6 +32,7 @@ from workflow.guards import EvidenceItem, GuardContext, RelatedApplication, Umkm
 from workflow.ledger import (
     APPLICATIONS,
     SELECT_APP,
+    SELECT_APP_AND_ACTOR,
     SELECT_EVIDENCE,
     SELECT_RELATED,
     SELECT_UMKM,
@@ -121,6 +122,22 @@ class Engine:
         if row is None:
             raise NotFound(f"no application #{app_id}; see 'sertiflow app list'")
         return row
+
+    def _actor_and_application(
+        self, conn: Connection, username: str, app_id: int
+    ) -> tuple[Actor, Row[Any]]:
+        row = conn.execute(SELECT_APP_AND_ACTOR, {"id": app_id, "username": username}).first()
+        if row is None or row.actor_id is None or not row.actor_active:
+            actor = self.actor(conn, username)  # names the unknown user first
+            return actor, self.application(conn, app_id)
+        actor = Actor(
+            row.actor_id,
+            row.actor_username,
+            row.actor_name,
+            Role(row.actor_role),
+            row.actor_umkm_id,
+        )
+        return actor, row
 
     def definition_of(self, app: Row[Any]) -> ProcessDefinition:
         """The process definition version the application was opened under."""
@@ -239,8 +256,7 @@ class Engine:
     ) -> TransitionResult:
         """Fire ``trigger`` on application ``app_id`` as ``username``; one transaction."""
         with self.db.begin() as conn:
-            actor = self.actor(conn, username)
-            app = self.application(conn, app_id)
+            actor, app = self._actor_and_application(conn, username, app_id)
             if expected_version is not None and app.version != expected_version:
                 raise ConflictError(
                     f"application #{app_id} changed since you read it: it is at version "
@@ -451,8 +467,9 @@ class Engine:
         """Every trigger from the application's state: may this user fire it, and what blocks
         it now (missing evidence, guards)."""
         with self.db.connect() as conn:
-            actor = self.actor(conn, username)
-            app = self.application(conn, app_id)
+            actor, app = self._actor_and_application(conn, username, app_id)
+            if actor.role is Role.UMKM and app.umkm_id != actor.umkm_id:
+                raise NotPermitted(f"{username} may see only its own business's applications")
             definition = self.definition_of(app)
             today = self.today()
             options = []

@@ -233,8 +233,14 @@ class RenewalWindowOpen:
             return "the certificate has no expiry date recorded"
         months = ctx.policy.trademark_renewal_window_months
         opens = ctx.certificate_expires_on - relativedelta(months=months)
+        closes = ctx.certificate_expires_on + relativedelta(months=months)
         if ctx.today < opens:
             return f"renewal opens on {opens.isoformat()}, {months} months before expiry"
+        if ctx.today > closes:
+            return (
+                f"the renewal grace period ended on {closes.isoformat()}, {months} months "
+                "after expiry; the mark can only be filed again"
+            )
         return None
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "EVIDENCE",
     "REGENCIES",
     "SELECT_APP",
+    "SELECT_APP_AND_ACTOR",
     "SELECT_EVIDENCE",
     "SELECT_RELATED",
     "SELECT_UMKM",
@@ -63,6 +64,20 @@ SELECT_USER = select(
     USERS.c.active,
 ).where(USERS.c.username == bindparam("username"))
 SELECT_APP = select(APPLICATIONS).where(APPLICATIONS.c.id == bindparam("id"))
+SELECT_APP_AND_ACTOR = (
+    select(
+        APPLICATIONS,
+        USERS.c.id.label("actor_id"),
+        USERS.c.username.label("actor_username"),
+        USERS.c.full_name.label("actor_name"),
+        USERS.c.role.label("actor_role"),
+        USERS.c.umkm_id.label("actor_umkm_id"),
+        USERS.c.active.label("actor_active"),
+    )
+    .select_from(APPLICATIONS.outerjoin(USERS, USERS.c.username == bindparam("username")))
+    .where(APPLICATIONS.c.id == bindparam("id"))
+)
+"""The application and the acting user in one round trip: the transition's hot path."""
 SELECT_UMKM = select(
     UMKM.c.id,
     UMKM.c.nib,

@@ -95,10 +95,15 @@ class ProcessMachine:
                 refusals.append(reason)
         return refusals
 
-    def _record(self, event: EventData) -> None:
-        rule = self._rule(event)
+    @staticmethod
+    def _record(event: EventData) -> None:
+        # An 'after' callback: the model is already in the destination, the transition knows
+        # where it came from.
+        assert event.event is not None and event.transition is not None
         firing = cast(Firing, event.model)
-        firing.events.append(Moved(rule.trigger, firing.state, rule.dest))
+        firing.events.append(
+            Moved(event.event.name, event.transition.source, str(event.transition.dest))
+        )
 
     def __getstate__(self) -> dict[str, Any]:  # pragma: no cover - machines are not pickled
         raise TypeError("ProcessMachine is shared in-process and is not picklable")

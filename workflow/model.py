@@ -73,8 +73,9 @@ class Deadline:
     """A time limit for a state: ``amount`` ``unit`` from entering it, with where it comes from.
 
     ``basis`` is ``law`` (a regulation fixes it), ``practice`` (an agency's or LSPro's stated
-    practice), ``agreed`` (the office's own service target) or ``unconfirmed`` (DOMAIN.md could not
-    confirm it). Every deadline can be overridden per office (``Policy.deadline_overrides``).
+    practice), ``agreed`` (the office's own service target), ``unconfirmed`` (DOMAIN.md could not
+    confirm it) or, for an office's own override, ``configured``. Every deadline can be
+    overridden per office (``Policy.deadline_overrides``).
     """
 
     amount: int

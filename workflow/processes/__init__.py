@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from workflow.errors import NotFound
 from workflow.model import ProcessDefinition
 from workflow.processes.halal_regular import HALAL_REGULAR
 from workflow.processes.halal_self_declare import HALAL_SELF_DECLARE
@@ -32,7 +33,7 @@ DEFAULT_DEFINITIONS: tuple[ProcessDefinition, ...] = (
 )
 
 
-class UnknownProcess(LookupError):
+class UnknownProcess(NotFound, LookupError):
     """No process (or no such version of it) is registered."""
 
 

@@ -461,7 +461,7 @@ def _transitions() -> list[Transition]:
         ),
         Transition(
             "expired",
-            ("RENEWAL_WINDOW",),
+            ("MARK_ACTIVE", "RENEWAL_WINDOW"),
             "MARK_EXPIRED",
             PLUT,
             "Perlindungan berakhir",
