@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
 from workflow.engine import Engine as Workflow
+from workflow.ledger import APPLICATIONS, AUDIT, OUTBOX
 from workflow.model import Role
 from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
@@ -124,3 +126,28 @@ def seed_office(db: Engine, clock: Clock | None = None) -> Office:
     add_user(db, office.other_consultant, "Yosef Tanamal", Role.CONSULTANT, field="pemasaran")
     add_user(db, office.owner, "Ana Pattiasina", Role.UMKM, umkm_nib=office.nib)
     return office
+
+
+def app_row(office: Office, app_id: int) -> dict[str, Any]:
+    """The application's row as a dict."""
+    with office.db.connect() as conn:
+        row = conn.execute(select(APPLICATIONS).where(APPLICATIONS.c.id == app_id)).one()
+    return dict(row._mapping)
+
+
+def audit_rows(office: Office, app_id: int) -> list[dict[str, Any]]:
+    """The application's audit rows, oldest first."""
+    with office.db.connect() as conn:
+        rows = conn.execute(
+            select(AUDIT).where(AUDIT.c.application_id == app_id).order_by(AUDIT.c.seq)
+        )
+        return [dict(r._mapping) for r in rows]
+
+
+def snapshot(office: Office) -> tuple[list[dict[str, Any]], int, int]:
+    """Every application row, and how many audit and outbox rows exist."""
+    with office.db.connect() as conn:
+        apps = [dict(r._mapping) for r in conn.execute(select(APPLICATIONS).order_by("id"))]
+        audits = conn.scalar(select(func.count()).select_from(AUDIT))
+        outbox = conn.scalar(select(func.count()).select_from(OUTBOX))
+    return apps, int(audits or 0), int(outbox or 0)

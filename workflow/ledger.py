@@ -32,6 +32,7 @@ __all__ = [
     "APPLICATIONS",
     "AUDIT",
     "EVIDENCE",
+    "OUTBOX",
     "REGENCIES",
     "SELECT_APP",
     "SELECT_APP_AND_ACTOR",

@@ -19,6 +19,8 @@ from tests.support import (
     SNI_EVIDENCE,
     TRADEMARK_EVIDENCE,
     Office,
+    app_row,
+    audit_rows,
     umkm_record,
 )
 from workflow.audit import GENESIS, OPEN, verify_chain
@@ -37,20 +39,6 @@ MONDAY = date(2026, 11, 2)  # the office's today when the test clock starts
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def app_row(office: Office, app_id: int) -> dict[str, Any]:
-    with office.db.connect() as conn:
-        row = conn.execute(select(APPLICATIONS).where(APPLICATIONS.c.id == app_id)).one()
-    return dict(row._mapping)
-
-
-def audit_rows(office: Office, app_id: int) -> list[dict[str, Any]]:
-    with office.db.connect() as conn:
-        rows = conn.execute(
-            select(AUDIT).where(AUDIT.c.application_id == app_id).order_by(AUDIT.c.seq)
-        )
-        return [dict(r._mapping) for r in rows]
 
 
 def outbox_kinds(office: Office, app_id: int) -> dict[int, list[str]]:

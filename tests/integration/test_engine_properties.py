@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
-from tests.support import Clock, Office, seed_office, umkm_record
+from tests.support import Clock, Office, app_row, audit_rows, seed_office, snapshot, umkm_record
 from workflow.audit import entry_hash, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.errors import SertiflowError
@@ -86,28 +86,6 @@ def fresh_umkm(office: Office) -> str:
             ],
         )
     return nib
-
-
-def app_row(office: Office, app_id: int) -> dict[str, Any]:
-    with office.db.connect() as conn:
-        row = conn.execute(select(APPLICATIONS).where(APPLICATIONS.c.id == app_id)).one()
-    return dict(row._mapping)
-
-
-def audit_rows(office: Office, app_id: int) -> list[dict[str, Any]]:
-    with office.db.connect() as conn:
-        rows = conn.execute(
-            select(AUDIT).where(AUDIT.c.application_id == app_id).order_by(AUDIT.c.seq)
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-def snapshot(office: Office) -> tuple[list[dict[str, Any]], int, int]:
-    with office.db.connect() as conn:
-        apps = [dict(r._mapping) for r in conn.execute(select(APPLICATIONS).order_by("id"))]
-        audits = conn.scalar(select(func.count()).select_from(AUDIT))
-        outbox = conn.scalar(select(func.count()).select_from(OUTBOX))
-    return apps, int(audits or 0), int(outbox or 0)
 
 
 def valid_fields(

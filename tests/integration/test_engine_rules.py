@@ -10,12 +10,11 @@ import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.support import HALAL_EVIDENCE, Office, umkm_record
+from tests.support import HALAL_EVIDENCE, Office, app_row, audit_rows, snapshot, umkm_record
 from workflow.audit import MIGRATE, REASSIGN, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.engine import Engine
@@ -41,29 +40,6 @@ THIRD_NIB = "8120000000003"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def app_row(office: Office, app_id: int) -> dict[str, Any]:
-    with office.db.connect() as conn:
-        row = conn.execute(select(APPLICATIONS).where(APPLICATIONS.c.id == app_id)).one()
-    return dict(row._mapping)
-
-
-def audit_rows(office: Office, app_id: int) -> list[dict[str, Any]]:
-    with office.db.connect() as conn:
-        rows = conn.execute(
-            select(AUDIT).where(AUDIT.c.application_id == app_id).order_by(AUDIT.c.seq)
-        )
-        return [dict(r._mapping) for r in rows]
-
-
-def snapshot(office: Office) -> tuple[list[dict[str, Any]], int, int]:
-    """Every application row, and how many audit and outbox rows exist."""
-    with office.db.connect() as conn:
-        apps = [dict(r._mapping) for r in conn.execute(select(APPLICATIONS).order_by("id"))]
-        audits = conn.scalar(select(func.count()).select_from(AUDIT))
-        outbox = conn.scalar(select(func.count()).select_from(OUTBOX))
-    return apps, int(audits or 0), int(outbox or 0)
 
 
 @contextmanager
