@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Row, insert, select
 
 from workflow.audit import GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
+from workflow.dates import DateRules, flags_of
 from workflow.errors import (
     ConflictError,
     GuardRefused,
@@ -44,7 +45,7 @@ from workflow.ledger import (
     record,
 )
 from workflow.machine import Firing, ProcessMachine
-from workflow.model import ClockRule, Phase, ProcessDefinition, Role, State, Transition
+from workflow.model import Phase, ProcessDefinition, Role, Transition
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
@@ -100,6 +101,7 @@ class Engine:
         self.policy = policy or Policy()
         self.calendar = calendar or WorkingCalendar(self.policy.extra_closed_days)
         self.clock = clock
+        self.dates = DateRules(self.policy, self.calendar)
         self._zone = ZoneInfo(self.policy.timezone)
         self._machines = {d.ident: ProcessMachine(d) for d in self.registry.all()}
 
@@ -238,7 +240,8 @@ class Engine:
             note=note,
             data=data,
         )
-        changes = {"state": initial.name, "deadline": self._due(definition, initial, now, "")}
+        deadline = self.dates.due(definition, initial, self.today(now), frozenset())
+        changes = {"state": initial.name, "deadline": deadline}
         effects = effect_kinds(initial, _OPENED, assignee_id is not None)
         record(conn, self.application(conn, app_id), step, changes, effects)
         return app_id
@@ -357,7 +360,7 @@ class Engine:
             state=app.state,
             deadline=app.deadline,
             policy=self.policy,
-            flags=_flags(app.flags),
+            flags=flags_of(app.flags),
             umkm=umkm,
             evidence=evidence,
             related=related,
@@ -376,15 +379,15 @@ class Engine:
         now: datetime,
     ) -> TransitionResult:
         dest = definition.states[rule.dest]
-        flags = ",".join(sorted(_flags(app.flags) | frozenset(rule.sets_flags)))
-        deadline = self._next_deadline(definition, rule, dest, app, now, flags)
+        flags = flags_of(app.flags) | frozenset(rule.sets_flags)
+        deadline = self.dates.next_deadline(definition, rule, app.deadline, self.today(now), flags)
         changes = {
             "state": dest.name,
             "phase": dest.phase.value,
             "state_entered_at": now,
             "deadline": deadline,
-            "flags": flags,
-            **self._certificate(definition, app, values),
+            "flags": ",".join(sorted(flags)),
+            **self.dates.certificate(definition, app, values),
         }
         step = Step(
             app.id,
@@ -417,50 +420,6 @@ class Engine:
         return TransitionResult(
             app.id, rule.trigger, app.state, dest.name, app.version + 1, deadline, seq, opened
         )
-
-    def _due(
-        self, definition: ProcessDefinition, state: State, now: datetime, flags: str
-    ) -> date | None:
-        spec, name = state.deadline, state.name
-        for flag, variant in state.deadline_if:
-            if flag in _flags(flags):
-                spec, name = variant, f"{state.name}.{flag}"
-                break
-        spec = self.policy.deadline(definition.key, name, spec)
-        return None if spec is None else self.calendar.due(self.today(now), spec)
-
-    def _next_deadline(
-        self,
-        definition: ProcessDefinition,
-        rule: Transition,
-        dest: State,
-        app: Row[Any],
-        now: datetime,
-        flags: str,
-    ) -> date | None:
-        if rule.clock is ClockRule.KEEP:
-            kept: date | None = app.deadline
-            return kept
-        if rule.clock is ClockRule.EXTEND:
-            extension = self.policy.deadline(definition.key, rule.trigger, rule.extend_by)
-            base = app.deadline or self.today(now)
-            return base if extension is None else self.calendar.due(base, extension)
-        return self._due(definition, dest, now, flags)
-
-    def _certificate(
-        self, definition: ProcessDefinition, app: Row[Any], values: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        result = {
-            "filed_on": values.get("filed_on", app.filed_on),
-            "certificate_number": values.get("certificate_number", app.certificate_number),
-            "certificate_issued_on": values.get("issued_on", app.certificate_issued_on),
-            "certificate_expires_on": values.get("expires_on", app.certificate_expires_on),
-        }
-        if "certificate_number" in values and definition.certificate_expiry is not None:
-            result["certificate_expires_on"] = definition.certificate_expiry(
-                values["issued_on"], result["filed_on"], self.policy
-            )
-        return result
 
     # --------------------------------------------------------------------------- reading
     def options(self, app_id: int, username: str) -> list[TriggerOption]:
@@ -552,7 +511,3 @@ class Engine:
         if actor.role is not Role.ADMIN:
             raise NotPermitted(f"only admins may {what}; {username} is {actor.role.value}")
         return actor
-
-
-def _flags(text: str) -> frozenset[str]:
-    return frozenset(flag for flag in text.split(",") if flag)
