@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from workflow.audit import entry_hash
 from workflow.errors import ConflictError
-from workflow.model import Phase, Role, State
+from workflow.model import Role, State
 from workflow.persistence.schema import (
     Application,
     AuditEntry,
@@ -188,7 +188,7 @@ class Step:
 def effect_kinds(dest: State, notify: frozenset[Role], has_assignee: bool) -> list[str]:
     """The outbox messages a move into ``dest`` emits."""
     kinds = []
-    if dest.phase is not Phase.CLOSED:
+    if dest.documents:
         kinds.append("render_packet")
     if Role.UMKM in notify:
         kinds.append("email_umkm")

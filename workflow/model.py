@@ -123,6 +123,9 @@ class State:
     deadline_if: tuple[tuple[str, Deadline], ...] = ()
     tags: frozenset[str] = frozenset()
     hint: str = ""  # what the UMKM must do next, in Bahasa Indonesia
+    # Documents the packet of this stage holds, besides the covering letter and the checklist:
+    # template names under templates/documents/ (``halal/product_list`` ...).
+    documents: tuple[str, ...] = ()
 
     @property
     def final(self) -> bool:

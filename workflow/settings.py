@@ -34,8 +34,13 @@ class Settings:
     secret_key: str = _DEV_SECRET
     office_name: str = "PLUT-KUMKM Provinsi Maluku"
     office_address: str = "Jl. Pattimura, Ambon, Maluku"
+    office_city: str = "Ambon"
+    office_head: str = "Kepala UPTD PLUT-KUMKM Provinsi Maluku"
+    office_logo: str = ""  # a PNG, JPEG or SVG file; empty: the shipped logo
     timezone: str = "Asia/Jakarta"
     mail_dir: str = "var/mail"
+    storage_dir: str = "var/packets"
+    public_url: str = "http://localhost:8000"
     policy: Policy = field(default_factory=Policy)
 
     @classmethod
@@ -76,8 +81,13 @@ class Settings:
             secret_key=secret,
             office_name=get("OFFICE_NAME", cls.office_name),
             office_address=get("OFFICE_ADDRESS", cls.office_address),
+            office_city=get("OFFICE_CITY", cls.office_city),
+            office_head=get("OFFICE_HEAD", cls.office_head),
+            office_logo=get("OFFICE_LOGO", cls.office_logo),
             timezone=timezone,
             mail_dir=get("MAIL_DIR", cls.mail_dir),
+            storage_dir=get("STORAGE_DIR", cls.storage_dir),
+            public_url=get("PUBLIC_URL", cls.public_url).rstrip("/"),
             policy=policy,
         )
 

@@ -33,7 +33,11 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Evidence",
+    "IssuedPacket",
+    "Material",
     "OutboxMessage",
+    "ProcessStep",
+    "Product",
     "Regency",
     "Umkm",
     "User",
@@ -149,8 +153,76 @@ class Application(Base):
     certificate_issued_on: Mapped[date | None] = mapped_column(Date)
     certificate_expires_on: Mapped[date | None] = mapped_column(Date)
     linked_from_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    # What the documents need that is particular to this application: the mark and its Nice
+    # classes, the LPH or Pendamping PPH, the SNI standard, a refusal's reasons ...
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     audit_seq: Mapped[int] = mapped_column(Integer)
     audit_head: Mapped[str] = mapped_column(String(64))
+
+
+class Product(Base):
+    """A product of a UMKM, as listed in its halal and SNI documents."""
+
+    __tablename__ = "umkm_product"
+    __table_args__ = (UniqueConstraint("umkm_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+
+class Material(Base):
+    """A material a UMKM uses, with the evidence of its halal status."""
+
+    __tablename__ = "umkm_material"
+    __table_args__ = (UniqueConstraint("umkm_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(40))  # bahan baku | tambahan | penolong
+    supplier: Mapped[str] = mapped_column(String(200), default="")
+    halal_evidence: Mapped[str] = mapped_column(String(300), default="")
+
+
+class ProcessStep(Base):
+    """One step of a UMKM's production process, in order."""
+
+    __tablename__ = "umkm_process_step"
+    __table_args__ = (UniqueConstraint("umkm_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str] = mapped_column(Text)
+
+
+class IssuedPacket(Base):
+    """A document packet sertiflow issued: where its PDF is, and its signed verification record.
+
+    ``inputs_hash`` covers everything the packet was made from (context, template version,
+    language): the same inputs give back the stored PDF. ``content_hash`` is the PDF's SHA-256,
+    also its file name; ``signature`` is an HMAC over the record with the office's secret key.
+    """
+
+    __tablename__ = "issued_packet"
+    __table_args__ = (
+        Index("ix_issued_packet_inputs", "application_id", "state", "lang", "inputs_hash"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    reference: Mapped[str] = mapped_column(String(60))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    state: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(8))
+    template_version: Mapped[str] = mapped_column(String(64))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    signature: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEntry(Base):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from workflow.model import Court, Deadline, Field, Phase, Role, State, Transition, Unit
 
@@ -70,6 +71,11 @@ def cancel(sources: Iterable[str]) -> Transition:
     return Transition("cancel", tuple(sources), "CANCELLED", ANYONE, "Batalkan permohonan")
 
 
-def by_name(states: Iterable[State]) -> dict[str, State]:
-    """States keyed by name, in order."""
-    return {state.name: state for state in states}
+def by_name(
+    states: Iterable[State], documents: Mapping[str, tuple[str, ...]] | None = None
+) -> dict[str, State]:
+    """States keyed by name, in order, each given the packet ``documents`` listed for it."""
+    named = {state.name: state for state in states}
+    for name, templates in (documents or {}).items():
+        named[name] = replace(named[name], documents=templates)
+    return named

@@ -145,6 +145,26 @@ def halal_lifecycle(key: str) -> tuple[list[State], list[Transition]]:
     return states, transitions
 
 
+_PACKETS = {
+    "DOC_PREPARATION": (
+        "guide/halal",
+        "halal/product_list",
+        "halal/materials_list",
+        "halal/process_flow",
+        "halal/sjph_manual",
+    ),
+    "SUBMITTED": (
+        "halal/application_letter",
+        "halal/product_list",
+        "halal/materials_list",
+        "halal/process_flow",
+        "halal/sjph_manual",
+    ),
+    "RETURNED_TO_PU": ("halal/application_letter", "halal/product_list", "halal/materials_list"),
+}
+"""What each stage's packet holds besides the covering letter and the checklist."""
+
+
 def _states() -> list[State]:
     return [
         *intake_states(
@@ -452,7 +472,7 @@ def _definition() -> ProcessDefinition:
         title_en="Halal certification, regular path",
         regulation="UU 33/2014 jo. UU 6/2023 Pasal 29-33; PP 42/2024",
         initial="INTAKE",
-        states=by_name([*_states(), *life_states]),
+        states=by_name([*_states(), *life_states], _PACKETS),
         transitions=tuple([*_transitions(), *life_transitions]),
         certificate_number=HALAL_CERTIFICATE_NUMBER,
         certificate_expiry=None,  # Pasal 42: valid while materials and process are unchanged

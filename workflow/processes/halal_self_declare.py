@@ -44,6 +44,28 @@ _SUBMIT_EVIDENCE = (
 )
 
 
+_PACKETS = {
+    "DOC_PREPARATION": (
+        "guide/halal",
+        "halal/ikrar",
+        "halal/product_list",
+        "halal/materials_list",
+        "halal/process_flow",
+    ),
+    "SUBMITTED": (
+        "halal/application_letter",
+        "halal/ikrar",
+        "halal/product_list",
+        "halal/materials_list",
+        "halal/process_flow",
+    ),
+    "PPH_VERVAL": ("halal/verification_record",),
+    "LP3H_BPJPH_VERIFICATION": ("halal/completion_letter",),
+    "RETURNED_TO_PU": ("halal/ikrar", "halal/product_list", "halal/materials_list"),
+}
+"""What each stage's packet holds besides the covering letter and the checklist."""
+
+
 def _states() -> list[State]:
     return [
         *intake_states(
@@ -240,7 +262,7 @@ def _definition() -> ProcessDefinition:
         title_en="Halal certification, self-declare path",
         regulation="UU 33/2014 jo. UU 6/2023 Pasal 4A, 33A; Kepkaban 150/2022",
         initial="INTAKE",
-        states=by_name([*_states(), *life_states]),
+        states=by_name([*_states(), *life_states], _PACKETS),
         transitions=tuple([*_transitions(), *life_transitions]),
         certificate_number=HALAL_CERTIFICATE_NUMBER,
         certificate_expiry=None,

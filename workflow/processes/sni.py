@@ -75,6 +75,25 @@ def sppt_expiry(issued_on: date, filed_on: date | None, policy: Policy) -> date:
     return issued_on + relativedelta(years=policy.sni_validity_years)
 
 
+_PACKETS = {
+    "PREPARATION": (
+        "guide/sni",
+        "sni/application_form",
+        "sni/conformity_declaration",
+        "sni/quality_records",
+    ),
+    "APPLICATION_SUBMITTED": (
+        "sni/application_form",
+        "sni/conformity_declaration",
+        "sni/trademark_evidence",
+        "sni/quality_records",
+    ),
+    "RETURNED_TO_PU": ("sni/application_form", "sni/trademark_evidence"),
+    "CORRECTIVE_ACTION": ("sni/corrective_action",),
+}
+"""What each stage's packet holds besides the covering letter and the checklist."""
+
+
 def _states() -> list[State]:
     agency = Court.AGENCY
     return [
@@ -359,7 +378,7 @@ SNI = ProcessDefinition(
     title_en="SNI product certification",
     regulation="UU 20/2014; Peraturan BSN 6/2024, 1/2025; product regulation (Permenperin)",
     initial="INTAKE",
-    states=by_name(_states()),
+    states=by_name(_states(), _PACKETS),
     transitions=tuple(_transitions()),
     certificate_number=SPPT_NUMBER,
     certificate_expiry=sppt_expiry,

@@ -89,6 +89,21 @@ def mark_expiry(issued_on: date, filed_on: date | None, policy: Policy) -> date:
     return (filed_on or issued_on) + relativedelta(years=policy.trademark_validity_years)
 
 
+_PACKETS = {
+    "DOC_PREPARATION": (
+        "guide/trademark",
+        "trademark/filing_data",
+        "trademark/ownership_statement",
+        "trademark/umk_statement",
+        "trademark/umk_recommendation",
+    ),
+    "FILED": ("trademark/filing_data",),
+    "FORMALITY_INCOMPLETE": ("trademark/filing_data", "trademark/umk_statement"),
+    "PROVISIONAL_REFUSAL": ("trademark/refusal_response",),
+}
+"""What each stage's packet holds besides the covering letter and the checklist."""
+
+
 def _states() -> list[State]:
     return [
         *intake_states(
@@ -480,7 +495,7 @@ TRADEMARK = ProcessDefinition(
     title_en="Trademark registration",
     regulation="UU 20/2016 jo. UU 11/2020; Permenkumham 67/2016 jo. 12/2021; PP 28/2019",
     initial="INTAKE",
-    states=by_name(_states()),
+    states=by_name(_states(), _PACKETS),
     transitions=tuple(_transitions()),
     certificate_number=MARK_NUMBER,
     certificate_expiry=mark_expiry,

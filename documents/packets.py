@@ -1,0 +1,263 @@
+"""Issuing a stage's packet: render once, store by content hash, sign, and give back on demand.
+
+``PacketService.issue(application_id, stage)`` is what the worker calls at each transition and
+what ``sertiflow packet`` calls. Asking again for a packet whose inputs have not changed returns
+the stored PDF; a stored file that is missing or no longer matches its hash is rendered again
+with the same code, reference and date, and its record re-signed.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import mimetypes
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from documents.context import OfficeInfo, PacketContext, build_context
+from documents.formatting import LANGUAGES, roman_month
+from documents.render import ASSETS, Renderer
+from workflow.errors import InvalidInput
+from workflow.facts import load_facts
+from workflow.persistence.schema import IssuedPacket, table
+from workflow.processes import ProcessRegistry
+from workflow.settings import Settings
+
+__all__ = ["PacketService", "StoredPacket", "office_from_settings", "sign_record"]
+
+PACKETS = table(IssuedPacket)
+_ABBREVIATION = {
+    "halal_regular": "HLR",
+    "halal_self_declare": "HSD",
+    "trademark": "MRK",
+    "sni": "SNI",
+}
+
+
+@dataclass(frozen=True)
+class StoredPacket:
+    """A packet on disk and what it is."""
+
+    code: str
+    application_id: int
+    state: str
+    lang: str
+    path: Path
+    content_hash: str
+    pages: int
+    size: int
+    issued_on: date
+    outcome: str  # issued | reused | regenerated
+
+
+def office_from_settings(settings: Settings) -> OfficeInfo:
+    """The letterhead: name, address, city, signatory and logo (as a data: URI)."""
+    logo = Path(settings.office_logo) if settings.office_logo else ASSETS / "img" / "logo.svg"
+    if not logo.is_file():
+        raise InvalidInput(f"SERTIFLOW_OFFICE_LOGO {logo} is not a file; give a PNG, JPEG or SVG")
+    mime = mimetypes.guess_type(logo.name)[0] or "image/png"
+    if mime not in ("image/png", "image/jpeg", "image/svg+xml"):
+        raise InvalidInput(f"the office logo must be PNG, JPEG or SVG, not {mime}")
+    data = base64.b64encode(logo.read_bytes()).decode()
+    return OfficeInfo(
+        settings.office_name,
+        settings.office_address,
+        settings.office_city,
+        settings.office_head,
+        f"data:{mime};base64,{data}",
+    )
+
+
+def sign_record(secret: bytes, row: dict[str, Any]) -> str:
+    """HMAC-SHA256 over the fields a verification vouches for."""
+    text = "|".join(
+        str(row[k])
+        for k in (
+            "code",
+            "application_id",
+            "state",
+            "lang",
+            "template_version",
+            "inputs_hash",
+            "content_hash",
+            "pages",
+            "issued_on",
+        )
+    )
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+def _code(secret: bytes, *parts: object) -> str:
+    digest = hmac.new(secret, "|".join(map(str, parts)).encode(), hashlib.sha256).digest()
+    text = base64.b32encode(digest[:5]).decode()  # 8 characters of A-Z2-7
+    return f"SF-{text[:4]}-{text[4:]}"
+
+
+class PacketService:
+    """Issues, stores and re-issues packets for one office."""
+
+    def __init__(
+        self,
+        db: sa.Engine,
+        settings: Settings,
+        *,
+        renderer: Renderer | None = None,
+        registry: ProcessRegistry | None = None,
+        today: Callable[[], date] = date.today,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.renderer = renderer or Renderer()
+        self.registry = registry or ProcessRegistry()
+        self.today = today
+        self.store = Path(settings.storage_dir)
+        self.secret = settings.secret_key.encode()
+        self.office = office_from_settings(settings)
+
+    def issue(
+        self, application_id: int, state: str | None = None, lang: str = "id"
+    ) -> StoredPacket:
+        """The packet of ``state`` (default: the current one) of the application."""
+        if lang not in LANGUAGES:
+            raise InvalidInput(f"language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        with self.db.connect() as conn:
+            facts = load_facts(conn, self.registry, application_id, self.today())
+        stage = state or facts.state
+        definition = facts.definition
+        if stage not in definition.states:
+            raise InvalidInput(f"{definition.ident} has no stage {stage}")
+        documents = definition.states[stage].documents
+        if not documents:
+            with_packets = [n for n, s in definition.states.items() if s.documents]
+            raise InvalidInput(
+                f"stage {stage} of {definition.key} has no packet; stages with packets: "
+                + ", ".join(with_packets)
+            )
+        ctx = build_context(facts, self.office, lang, stage, documents, self.renderer.version)
+        inputs = ctx.inputs_key()
+        existing = self._find(application_id, stage, lang, inputs)
+        if existing is not None:
+            return self._reuse_or_regenerate(existing, ctx)
+        issued_on = self.today()
+        code = _code(self.secret, application_id, stage, lang, inputs, self.renderer.version)
+        reference = (
+            f"{application_id:05d}.{facts.audit_seq:02d}/PLUT/"
+            f"{_ABBREVIATION.get(definition.key, 'APL')}/{roman_month(issued_on)}/"
+            f"{issued_on.year}"
+        )
+        ctx = replace(
+            ctx,
+            issued_on=issued_on,
+            code=code,
+            reference=reference,
+            verify_url=f"{self.settings.public_url}/verifikasi/{code}",
+        )
+        return self._render_and_record(ctx, inputs, None)
+
+    def _find(self, app_id: int, state: str, lang: str, inputs: str) -> dict[str, Any] | None:
+        with self.db.connect() as conn:
+            row = (
+                conn.execute(
+                    sa.select(PACKETS).where(
+                        PACKETS.c.application_id == app_id,
+                        PACKETS.c.state == state,
+                        PACKETS.c.lang == lang,
+                        PACKETS.c.inputs_hash == inputs,
+                        PACKETS.c.template_version == self.renderer.version,
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        return None if row is None else dict(row)
+
+    def path_of(self, content_hash: str) -> Path:
+        """Where the PDF with this SHA-256 is stored."""
+        return self.store / content_hash[:2] / f"{content_hash}.pdf"
+
+    def _reuse_or_regenerate(self, row: dict[str, Any], ctx: PacketContext) -> StoredPacket:
+        path = self.path_of(row["content_hash"])
+        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == row["content_hash"]:
+            return self._stored(row, "reused")
+        ctx = replace(
+            ctx,
+            issued_on=row["issued_on"],
+            code=row["code"],
+            reference=row["reference"],
+            verify_url=f"{self.settings.public_url}/verifikasi/{row['code']}",
+        )
+        return self._render_and_record(ctx, row["inputs_hash"], row)
+
+    def _render_and_record(
+        self, ctx: PacketContext, inputs: str, existing: dict[str, Any] | None
+    ) -> StoredPacket:
+        rendered = self.renderer.packet(ctx)
+        content_hash = hashlib.sha256(rendered.data).hexdigest()
+        self._write(self.path_of(content_hash), rendered.data)
+        row: dict[str, Any] = {
+            "code": ctx.code,
+            "reference": ctx.reference,
+            "application_id": ctx.application.id,
+            "state": ctx.application.state,
+            "lang": ctx.lang,
+            "template_version": self.renderer.version,
+            "inputs_hash": inputs,
+            "content_hash": content_hash,
+            "pages": rendered.pages,
+            "size": len(rendered.data),
+            "issued_on": ctx.issued_on,
+        }
+        row["signature"] = sign_record(self.secret, row)
+        with self.db.begin() as conn:
+            if existing is not None:
+                conn.execute(
+                    sa.update(PACKETS)
+                    .where(PACKETS.c.id == existing["id"])
+                    .values(
+                        content_hash=content_hash,
+                        pages=rendered.pages,
+                        size=len(rendered.data),
+                        signature=row["signature"],
+                    )
+                )
+                return self._stored(row, "regenerated")
+            try:
+                conn.execute(sa.insert(PACKETS).values(**row, created_at=datetime.now()))
+            except IntegrityError:  # another worker issued the same packet a moment ago
+                conn.rollback()
+                found = self._find(ctx.application.id, ctx.application.state, ctx.lang, inputs)
+                if found is None:
+                    raise
+                return self._stored(found, "reused")
+        return self._stored(row, "issued")
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+
+    def _stored(self, row: dict[str, Any], outcome: str) -> StoredPacket:
+        return StoredPacket(
+            row["code"],
+            row["application_id"],
+            row["state"],
+            row["lang"],
+            self.path_of(row["content_hash"]),
+            row["content_hash"],
+            row["pages"],
+            row["size"],
+            row["issued_on"],
+            outcome,
+        )

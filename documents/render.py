@@ -1,0 +1,134 @@
+"""Context -> HTML (Jinja2) -> PDF (WeasyPrint), the only module that touches WeasyPrint.
+
+One ``FontConfiguration`` and one parsed stylesheet serve every render (a new font configuration
+per render costs time and ~230 KB that is never given back). Each document of a packet is laid
+out on its own, so each numbers its pages "Halaman 1 dari 3"; the pages are then written as one
+PDF. Documents that do not depend on the application (the guides under ``guide/``) are laid out
+once per language and reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import segno
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from weasyprint import CSS, HTML, Document
+from weasyprint.text.fonts import FontConfiguration
+
+from documents.catalog import title
+from documents.context import PacketContext
+from documents.fetcher import AssetsOnlyFetcher
+from documents.formatting import long_date, number, roman_month, rupiah, tr
+
+__all__ = ["ASSETS", "CHECKLIST", "COVER", "RenderedPdf", "Renderer", "template_version"]
+
+ASSETS = Path(__file__).resolve().parent.parent / "templates"
+"""Templates, CSS, fonts and images shipped with sertiflow."""
+COVER = "common/cover_letter"
+CHECKLIST = "common/checklist"
+_STATIC_PREFIX = "guide/"
+
+
+def template_version(root: Path = ASSETS) -> str:
+    """A hash over every shipped asset: a changed template, style or font is a new version."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class RenderedPdf:
+    """A packet's PDF and its page count."""
+
+    data: bytes
+    pages: int
+
+
+class Renderer:
+    """Renders packets; safe to share between threads of one process."""
+
+    def __init__(self, root: Path = ASSETS) -> None:
+        self.root = root
+        self.fetcher = AssetsOnlyFetcher(root)
+        self.base_url = (root / "documents").as_uri() + "/"
+        self.env = Environment(
+            loader=FileSystemLoader(root / "documents"),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self.fonts = FontConfiguration()
+        self.stylesheet = CSS(
+            filename=str(root / "documents" / "print.css"),
+            font_config=self.fonts,
+            url_fetcher=self.fetcher,
+        )
+        self.version = template_version(root)
+        self._static: dict[tuple[str, str], Document] = {}
+        self._lock = threading.Lock()
+
+    def exists(self, name: str) -> bool:
+        """Whether the document template ``name`` is shipped."""
+        return (self.root / "documents" / f"{name}.html.j2").is_file()
+
+    def html(self, name: str, ctx: PacketContext | None, lang: str, **extra: Any) -> str:
+        """The HTML of document ``name``."""
+        template = self.env.get_template(f"{name}.html.j2")
+        helpers: dict[str, Callable[..., str]] = {
+            "tr": partial(tr, lang),
+            "tanggal": partial(long_date, lang=lang),
+            "rupiah": partial(rupiah, lang=lang),
+            "angka": partial(number, lang=lang),
+            "bulan_romawi": roman_month,
+            "doc_title": partial(title, lang=lang),
+        }
+        return template.render(ctx=ctx, lang=lang, **helpers, **extra)
+
+    def layout(self, html: str) -> Document:
+        """Lay out ``html`` with the shared fonts and stylesheet."""
+        return HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher).render(
+            stylesheets=[self.stylesheet], font_config=self.fonts
+        )
+
+    def document(self, name: str, ctx: PacketContext) -> Document:
+        """Document ``name`` of the packet, laid out (from the cache if it is static)."""
+        if not name.startswith(_STATIC_PREFIX):
+            return self.layout(self.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx)))
+        key = (name, ctx.lang)
+        with self._lock:
+            cached = self._static.get(key)
+        if cached is None:
+            cached = self.layout(self.html(name, None, ctx.lang, office=ctx.office))
+            with self._lock:
+                self._static[key] = cached
+        return cached
+
+    def packet(self, ctx: PacketContext) -> RenderedPdf:
+        """The packet: covering letter, the stage's documents, and the checklist."""
+        names = [COVER, *ctx.documents, CHECKLIST]
+        documents = [self.document(name, ctx) for name in names]
+        pages = [page for document in documents for page in document.pages]
+        return RenderedPdf(documents[0].copy(pages).write_pdf(), len(pages))
+
+    def pdf(self, html: str) -> RenderedPdf:
+        """Any HTML (reports) as a PDF, with the shared fonts and stylesheet."""
+        document = self.layout(html)
+        return RenderedPdf(document.write_pdf(), len(document.pages))
+
+
+def qr_data_uri(ctx: PacketContext) -> str:
+    """The QR code of the packet's verification address, as an SVG data URI."""
+    qr = segno.make(ctx.verify_url or ctx.code or "sertiflow", error="m")
+    uri: str = qr.svg_data_uri(scale=2, border=0)
+    return uri

@@ -1,0 +1,108 @@
+"""Is this PDF one sertiflow issued, for which application and stage, and is it unaltered?
+
+The file's SHA-256 is looked up among the issued packets and the record's HMAC signature is
+checked with the office's secret key. A file whose hash is unknown but which carries a sertiflow
+verification code was issued and then changed: it is reported as altered, with what it claims to
+be. A file with neither is not a sertiflow document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from documents.packets import PACKETS, sign_record
+
+__all__ = ["Verdict", "find_code", "verify_pdf"]
+
+_CODE = re.compile(rb"SF-[A-Z2-7]{4}-[A-Z2-7]{4}")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of checking one file."""
+
+    status: str  # authentic | altered | record_tampered | unknown
+    message: str
+    code: str | None = None
+    application_id: int | None = None
+    state: str | None = None
+    issued_on: date | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True only for an unaltered packet with an intact record."""
+        return self.status == "authentic"
+
+
+def find_code(data: bytes) -> str | None:
+    """The verification code a PDF carries (metadata or text), if any."""
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(data))
+        keywords = str(reader.metadata.get("/Keywords", "")) if reader.metadata else ""
+        match = _CODE.search(keywords.encode())
+        if match is None and reader.pages:
+            match = _CODE.search(reader.pages[0].extract_text().encode())
+        if match is not None:
+            return match.group().decode()
+    except Exception:
+        pass
+    raw = _CODE.search(data)
+    return None if raw is None else raw.group().decode()
+
+
+def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
+    """Check the PDF ``data`` against the issued packets."""
+    digest = hashlib.sha256(data).hexdigest()
+    with db.connect() as conn:
+        row = (
+            conn.execute(sa.select(PACKETS).where(PACKETS.c.content_hash == digest))
+            .mappings()
+            .first()
+        )
+        code = None
+        if row is None:
+            code = find_code(data)
+            if code is not None:
+                row = (
+                    conn.execute(sa.select(PACKETS).where(PACKETS.c.code == code))
+                    .mappings()
+                    .first()
+                )
+    if row is None:
+        if code is not None:
+            return Verdict(
+                "unknown", f"the file names code {code}, which this office never issued", code
+            )
+        return Verdict("unknown", "not a document issued by sertiflow (no verification code)")
+    facts = dict(
+        code=row["code"],
+        application_id=row["application_id"],
+        state=row["state"],
+        issued_on=row["issued_on"],
+    )
+    what = (
+        f"packet {row['code']} of application #{row['application_id']}, stage "
+        f"{row['state']}, issued {row['issued_on'].isoformat()}"
+    )
+    if not hmac.compare_digest(sign_record(secret, dict(row)), row["signature"]):
+        return Verdict(
+            "record_tampered",
+            f"the record of {what} does not match its signature: the database entry was changed",
+            **facts,
+        )
+    if row["content_hash"] != digest:
+        return Verdict(
+            "altered",
+            f"ALTERED: the file claims to be {what}, but its content differs from what was issued",
+            **facts,
+        )
+    return Verdict("authentic", f"authentic: {what}, unaltered", **facts)
