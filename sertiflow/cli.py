@@ -13,14 +13,14 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from sertiflow import cli_apps
+from sertiflow import cli_apps, cli_documents
 from sertiflow.cli_common import State, fail, pass_state, reports_errors
 from sertiflow.output import print_json, print_table, write_csv
 from sertiflow.runtime import Runtime
 from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
 from workflow.diagram import graphviz, mermaid
 from workflow.directory import ensure_regencies, has_users, upsert_umkm
-from workflow.errors import SertiflowError
+from workflow.errors import InvalidInput, SertiflowError
 from workflow.persistence.database import connect
 from workflow.processes import ProcessRegistry
 from workflow.queries import verify_audit
@@ -294,15 +294,33 @@ def process_diagram(state: State, key: str, fmt: str) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "csv", "pdf"]),
     default="table",
     show_default=True,
 )
 @click.option("--process", "process_key", default=None, help="Only this process.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --format pdf: where to write the report.",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["id", "en"]),
+    default="id",
+    show_default=True,
+    help="Language of the PDF report.",
+)
 @pass_state
 @reports_errors
-def backlog(state: State, fmt: str, process_key: str | None) -> None:
+def backlog(
+    state: State, fmt: str, process_key: str | None, output: Path | None, lang: str
+) -> None:
     """Where applications wait, for how long, against which deadline."""
+    if fmt == "pdf" and output is None:
+        raise InvalidInput("--format pdf needs -o FILE.pdf")
     runtime = state.runtime()
     if process_key is not None:
         runtime.workflow.registry.get(process_key)
@@ -310,7 +328,9 @@ def backlog(state: State, fmt: str, process_key: str | None) -> None:
         result = compute_backlog(
             conn, runtime.workflow.registry, runtime.workflow.clock(), runtime.today(), process_key
         )
-    if fmt == "json" or state.as_json:
+    if fmt == "pdf" and output is not None:
+        _write_backlog_pdf(state, result, output, lang)
+    elif fmt == "json" or state.as_json:
         print_json(_backlog_json(result))
     elif fmt == "csv":
         write_csv(
@@ -322,6 +342,21 @@ def backlog(state: State, fmt: str, process_key: str | None) -> None:
         )
     else:
         _print_backlog(result)
+
+
+def _write_backlog_pdf(state: State, result: Backlog, output: Path, lang: str) -> None:
+    from documents.report import render_backlog_report
+
+    from documents.packets import office_from_settings
+    from documents.render import Renderer
+
+    rendered = render_backlog_report(Renderer(), result, office_from_settings(state.settings), lang)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(rendered.data)
+    if state.as_json:
+        print_json({"path": str(output), "pages": rendered.pages, "bytes": len(rendered.data)})
+    else:
+        click.echo(f"{output}  ({rendered.pages} pages)")
 
 
 def _backlog_json(result: Backlog) -> dict[str, Any]:
@@ -455,5 +490,11 @@ def audit_verify(state: State, app_id: int | None) -> None:
         )
 
 
-for _group in (cli_apps.app, cli_apps.user, cli_apps.dossier):
-    main.add_command(_group)
+for _command in (
+    cli_apps.app,
+    cli_apps.user,
+    cli_apps.dossier,
+    cli_documents.packet,
+    cli_documents.doc,
+):
+    main.add_command(_command)

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import click
 
 from sertiflow.cli_common import State, pass_state, reports_errors
 from sertiflow.output import print_json, print_table
-from workflow.directory import CONSULTANT_FIELDS, add_evidence, add_user
+from workflow.directory import (
+    CONSULTANT_FIELDS,
+    add_evidence,
+    add_user,
+    replace_profile,
+    umkm_id_by_nib,
+)
 from workflow.directory import dossier as read_dossier
 from workflow.errors import InvalidInput
 from workflow.evidence import EVIDENCE_KINDS
@@ -255,6 +262,26 @@ def app_reassign(state: State, app_id: int, consultant: str, username: str, note
         click.echo(f"#{app_id} is now {consultant}'s")
 
 
+@app.command(name="details")
+@click.argument("app_id", type=int, metavar="APP")
+@click.argument("pairs", nargs=-1, metavar="NAME=VALUE...")
+@click.option("--as", "username", required=True)
+@click.option("--note", default="")
+@pass_state
+@reports_errors
+def app_details(
+    state: State, app_id: int, pairs: tuple[str, ...], username: str, note: str
+) -> None:
+    """Record what APP's documents need, e.g. mark_name="SAGU IBU ANA" nice_classes=30
+    (an empty value removes one)."""
+    details = state.runtime().workflow.set_details(app_id, _fields(pairs), username, note=note)
+    if state.as_json:
+        print_json(details)
+    else:
+        for name, value in sorted(details.items()):
+            click.echo(f"{name} = {value}")
+
+
 @click.group()
 def user() -> None:
     """Admins, consultants and UMKM accounts."""
@@ -359,6 +386,36 @@ def dossier_add(
         print_json({"nib": nib, "kind": kind, "reference": reference, "valid_until": until})
     else:
         click.echo(f"{kind} added to the dossier of {nib}")
+
+
+@dossier.command(name="profile")
+@click.argument("nib")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+@reports_errors
+def dossier_profile(state: State, nib: str, path: Path) -> None:
+    """Replace NIB's products, materials and process steps with a workbook's (sheets Produk,
+    Bahan, Proses)."""
+    from workflow.profile_import import read_profile
+
+    profile = read_profile(path)
+    runtime = state.runtime()
+    with runtime.db.begin() as conn:
+        replace_profile(
+            conn, umkm_id_by_nib(conn, nib), profile.products, profile.materials, profile.steps
+        )
+    counts = {
+        "products": len(profile.products),
+        "materials": len(profile.materials),
+        "steps": len(profile.steps),
+    }
+    if state.as_json:
+        print_json({"nib": nib, **counts})
+    else:
+        click.echo(
+            f"{nib}: {counts['products']} products, {counts['materials']} materials, "
+            f"{counts['steps']} process steps"
+        )
 
 
 @dossier.command(name="show")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import NoReturn, ParamSpec, TypeVar
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from sertiflow.output import err_console, print_json
 from sertiflow.runtime import Runtime
@@ -55,6 +56,9 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
             fail(state, error.code, str(error))
         except SettingsError as error:
             fail(state, "invalid_input", str(error))
+        except SQLAlchemyError as error:
+            reason = getattr(error, "orig", None) or error
+            fail(state, "database_error", f"database error: {reason}")
 
     return wrapper
 

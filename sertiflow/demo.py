@@ -15,11 +15,19 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from workflow.directory import add_evidence, add_user, ensure_regencies, has_users, upsert_umkm
+from workflow.directory import (
+    add_evidence,
+    add_user,
+    ensure_regencies,
+    has_users,
+    replace_profile,
+    upsert_umkm,
+)
 from workflow.engine import Engine
 from workflow.errors import ConflictError, GuardRefused, SertiflowError
 from workflow.evidence import EVIDENCE_KINDS
-from workflow.ledger import USERS
+from workflow.facts import MaterialFacts, ProductFacts
+from workflow.ledger import UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
 from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
@@ -225,6 +233,9 @@ def build_demo(
         with engine.db.begin() as conn:
             ensure_regencies(conn, MALUKU_REGENCIES)
             upsert_umkm(conn, records, clock())
+            ids = dict(conn.execute(select(UMKM.c.nib, UMKM.c.id)).all())
+            for record in records:
+                replace_profile(conn, ids[record.nib], *_profile(rng, record))
         add_user(engine.db, "admin", "Admin PLUT Maluku", Role.ADMIN)
         for username, name, field_name in CONSULTANTS:
             add_user(
@@ -248,7 +259,12 @@ def build_demo(
             record = rng.choice(records)
             try:
                 app_id = engine.open_application(
-                    record.nib, process, "admin", assignee=rng.choice(consultants)[0]
+                    record.nib,
+                    process,
+                    "admin",
+                    assignee=rng.choice(consultants)[0],
+                    title=record.products,
+                    details=_details(rng, process, record),
                 )
             except ConflictError:
                 tick()
@@ -375,3 +391,69 @@ class _Mover:
             elif spec.kind == "date":
                 fields[spec.name] = today
         return fields
+
+
+_MATERIALS = (
+    ("Tepung sagu", "bahan baku", "Petani sagu Saparua", "Daftar positif KMA 1360/2021"),
+    ("Ikan tuna segar", "bahan baku", "TPI Eri, Ambon", "Daftar positif KMA 1360/2021"),
+    ("Gula pasir", "bahan tambahan", "PT Gula Nusantara", "SH ID00110000012340121"),
+    ("Garam beryodium", "bahan tambahan", "Toko Sinar Ambon", "SH ID00210000045670222"),
+    ("Kenari kupas", "bahan baku", "Kebun Banda", "Daftar positif KMA 1360/2021"),
+    ("Minyak kelapa", "bahan penolong", "Koperasi Kelapa Seram", "SH ID00310000078900323"),
+    ("Cengkeh kering", "bahan baku", "Petani Hila", "Daftar positif KMA 1360/2021"),
+    ("Kemasan plastik food grade", "bahan penolong", "CV Plastindo", ""),
+    ("Cabai rawit", "bahan baku", "Pasar Mardika", "Daftar positif KMA 1360/2021"),
+    ("Santan kelapa", "bahan baku", "Produksi sendiri", "Daftar positif KMA 1360/2021"),
+)
+_STEPS = (
+    "Pembelian bahan dari pemasok tetap yang bahannya jelas kehalalannya",
+    "Penerimaan dan pemeriksaan bahan (label, kemasan, tanggal kedaluwarsa)",
+    "Penyimpanan bahan di rak tertutup, terpisah dari bahan tidak halal",
+    "Pengolahan: pencucian, pencampuran dan pemasakan dengan peralatan khusus",
+    "Pengemasan dan pelabelan produk",
+    "Penyimpanan produk jadi di tempat kering dan bersih",
+    "Distribusi ke toko oleh-oleh dan penjualan daring",
+)
+
+
+def _profile(
+    rng: random.Random, record: UmkmRecord
+) -> tuple[list[ProductFacts], list[MaterialFacts], list[str]]:
+    products = [
+        ProductFacts(
+            f"{record.products} {variant}".strip(), f"{record.products} khas Maluku, kemasan {size}"
+        )
+        for variant, size in rng.sample(
+            [("Original", "250 g"), ("Pedas", "200 g"), ("Mini", "100 g"), ("Premium", "500 g")],
+            rng.randint(1, 3),
+        )
+    ]
+    materials = [MaterialFacts(*m) for m in rng.sample(_MATERIALS, rng.randint(3, 6))]
+    return products, materials, list(_STEPS)
+
+
+def _details(rng: random.Random, process: str, record: UmkmRecord) -> dict[str, str]:
+    owner = record.owner_name.split()[0]
+    if process.startswith("halal"):
+        return {
+            "penyelia_halal": record.owner_name,
+            "lph": "LPH LPPOM MUI Provinsi Maluku",
+            "pendamping": f"{rng.choice(_GIVEN)} {rng.choice(_SURNAMES)}",
+            "lp3h": "LP3H Universitas Pattimura",
+        }
+    if process == "trademark":
+        return {
+            "mark_name": f"{record.products.upper()} {owner.upper()}",
+            "mark_type": "kombinasi",
+            "nice_classes": "30",
+            "goods": f"{record.products}; makanan ringan khas Maluku",
+            "mark_description": "Huruf tebal warna biru laut dengan gambar daun sagu hijau",
+            "label_file": f"label-{record.nib}.jpg",
+        }
+    return {
+        "sni_number": "SNI 3719:2014",
+        "sni_title": "Minuman sari buah",
+        "lspro": "LSPro Baristand Industri Ambon",
+        "product_type": record.products,
+        "brand": f"{record.products.upper()} {owner.upper()}",
+    }

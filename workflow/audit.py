@@ -20,6 +20,7 @@ from typing import Any
 from workflow.model import ProcessDefinition
 
 __all__ = [
+    "DETAILS",
     "GENESIS",
     "MIGRATE",
     "OPEN",
@@ -33,7 +34,8 @@ GENESIS = "0" * 64
 OPEN = "@open"
 REASSIGN = "@reassign"
 MIGRATE = "@migrate"
-_SYSTEM = {OPEN, REASSIGN, MIGRATE}
+DETAILS = "@details"
+_SYSTEM = {OPEN, REASSIGN, MIGRATE, DETAILS}
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:

@@ -8,13 +8,24 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import evidence_kind
+from workflow.facts import MaterialFacts, ProductFacts
 from workflow.model import Role
-from workflow.persistence.schema import Application, Evidence, Regency, Umkm, User, table
+from workflow.persistence.schema import (
+    Application,
+    Evidence,
+    Material,
+    ProcessStep,
+    Product,
+    Regency,
+    Umkm,
+    User,
+    table,
+)
 from workflow.regions import Regency as RegionData
 
 if TYPE_CHECKING:
@@ -27,6 +38,7 @@ __all__ = [
     "dossier",
     "ensure_regencies",
     "has_users",
+    "replace_profile",
     "umkm_id_by_nib",
     "upsert_umkm",
 ]
@@ -199,3 +211,46 @@ def has_users(db: Engine) -> bool:
     """True once anyone has been added (an office in use, or a loaded demo)."""
     with db.connect() as conn:
         return conn.scalar(select(User.id).limit(1)) is not None
+
+
+def replace_profile(
+    conn: Connection,
+    umkm_id: int,
+    products: Sequence[ProductFacts],
+    materials: Sequence[MaterialFacts],
+    steps: Sequence[str],
+) -> None:
+    """Make the UMKM's products, materials and process steps exactly these, in this order."""
+    for model in (Product, Material, ProcessStep):
+        conn.execute(delete(model).where(model.umkm_id == umkm_id))
+    if products:
+        conn.execute(
+            insert(Product),
+            [
+                {"umkm_id": umkm_id, "position": i, "name": p.name, "description": p.description}
+                for i, p in enumerate(products, start=1)
+            ],
+        )
+    if materials:
+        conn.execute(
+            insert(Material),
+            [
+                {
+                    "umkm_id": umkm_id,
+                    "position": i,
+                    "name": m.name,
+                    "category": m.category,
+                    "supplier": m.supplier,
+                    "halal_evidence": m.halal_evidence,
+                }
+                for i, m in enumerate(materials, start=1)
+            ],
+        )
+    if steps:
+        conn.execute(
+            insert(ProcessStep),
+            [
+                {"umkm_id": umkm_id, "position": i, "description": step}
+                for i, step in enumerate(steps, start=1)
+            ],
+        )

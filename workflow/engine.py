@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert, select, update
 
-from workflow.audit import GENESIS, MIGRATE, OPEN, REASSIGN
+from workflow.audit import DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.dates import DateRules, flags_of
 from workflow.errors import (
@@ -155,6 +155,7 @@ class Engine:
         assignee: str | None = None,
         title: str = "",
         note: str = "",
+        details: Mapping[str, str] | None = None,
     ) -> int:
         """Open a new application of ``process_key`` for the UMKM with ``nib``; its id."""
         definition = self.registry.get(process_key)
@@ -169,7 +170,10 @@ class Engine:
                 raise NotPermitted("a UMKM user may open applications only for its own business")
             assignee_id = self._assignee_id(conn, actor, assignee)
             owner = (umkm.id, umkm.regency_code)
-            return self._open(conn, definition, owner, actor, assignee_id, title, note, None)
+            app_id = self._open(conn, definition, owner, actor, assignee_id, title, note, None)
+            if details:
+                self._write_details(conn, self.application(conn, app_id), actor, details, "")
+            return app_id
 
     def _assignee_id(self, conn: Connection, actor: Actor, assignee: str | None) -> int | None:
         if assignee is None:
@@ -474,6 +478,47 @@ class Engine:
                 data={"from": app.assignee_id, "to": assignee_id},
             )
             record(conn, app, step, {"assignee_id": assignee_id}, [])
+
+    def set_details(
+        self, app_id: int, details: Mapping[str, str], username: str, *, note: str = ""
+    ) -> dict[str, str]:
+        """Record details the documents need (mark, Nice classes, LPH ...); an empty value
+        removes one. The assigned consultant or an admin; audited. Returns all details."""
+        with self.db.begin() as conn:
+            actor, app = self._actor_and_application(conn, username, app_id)
+            if actor.role is Role.UMKM or (
+                actor.role is Role.CONSULTANT and app.assignee_id != actor.id
+            ):
+                raise NotPermitted(
+                    f"only the assigned consultant or an admin may change the "
+                    f"details of application #{app_id}"
+                )
+            return self._write_details(conn, app, actor, details, note)
+
+    def _write_details(
+        self, conn: Connection, app: Row[Any], actor: Actor, details: Mapping[str, str], note: str
+    ) -> dict[str, str]:
+        bad = [key for key in details if not key.replace("_", "").isalnum() or len(key) > 40]
+        if bad:
+            raise InvalidInput(f"detail names are words of letters, digits and _: {bad}")
+        merged = {**(app.details or {}), **{k: v.strip() for k, v in details.items()}}
+        merged = {k: v for k, v in merged.items() if v}
+        step = Step(
+            app.id,
+            self.clock(),
+            actor,
+            actor.organisation,
+            DETAILS,
+            app.state,
+            app.state,
+            app.process_key,
+            app.process_version,
+            note=note,
+            data=dict(details),
+        )
+        record(conn, app, step, {}, [])
+        conn.execute(update(APPLICATIONS).where(APPLICATIONS.c.id == app.id).values(details=merged))
+        return merged
 
     def migrate(self, app_id: int, to_version: int, username: str, *, note: str = "") -> None:
         """Move an in-flight application to another version of its process (admins only).

@@ -1,0 +1,91 @@
+"""``sertiflow packet`` and ``sertiflow doc verify``: the stage's paperwork as one PDF, and its
+check. WeasyPrint is imported only by these commands."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from sertiflow.cli_common import State, pass_state, reports_errors
+from sertiflow.output import print_json
+from workflow.errors import InvalidInput
+
+__all__ = ["doc", "packet"]
+
+
+@click.command()
+@click.argument("app_id", type=int, metavar="APP")
+@click.option("--stage", default=None, help="A stage with a packet (default: the current one).")
+@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Copy the PDF here (default: print where it is stored).",
+)
+@pass_state
+@reports_errors
+def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path | None) -> None:
+    """The document packet of APP's stage: covering letter, forms, checklist, one PDF."""
+    from documents.packets import PacketService
+
+    runtime = state.runtime()
+    service = PacketService(runtime.db, state.settings, today=runtime.today)
+    stored = service.issue(app_id, stage, lang)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stored.path, output)
+    target = output or stored.path
+    if state.as_json:
+        print_json(
+            {
+                "code": stored.code,
+                "application_id": stored.application_id,
+                "stage": stored.state,
+                "lang": stored.lang,
+                "path": str(target),
+                "sha256": stored.content_hash,
+                "pages": stored.pages,
+                "bytes": stored.size,
+                "issued_on": stored.issued_on,
+                "outcome": stored.outcome,
+            }
+        )
+    else:
+        click.echo(f"{target}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
+
+
+@click.group()
+def doc() -> None:
+    """Documents sertiflow issued."""
+
+
+@doc.command(name="verify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_state
+@reports_errors
+def doc_verify(state: State, path: Path) -> None:
+    """Was FILE issued by this office, for which application and stage, and is it unaltered?"""
+    from documents.verify import verify_pdf
+
+    runtime = state.runtime()
+    verdict = verify_pdf(runtime.db, state.settings.secret_key.encode(), path.read_bytes())
+    if state.as_json:
+        print_json(
+            {
+                "ok": verdict.ok,
+                "status": verdict.status,
+                "message": verdict.message,
+                "code": verdict.code,
+                "application_id": verdict.application_id,
+                "stage": verdict.state,
+                "issued_on": verdict.issued_on,
+            }
+        )
+    if not verdict.ok:
+        raise InvalidInput(f"{path.name}: {verdict.message}")
+    if not state.as_json:
+        click.echo(f"{path.name}: {verdict.message}")

@@ -1,0 +1,106 @@
+"""The document commands of the CLI, run as a subprocess on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from pypdf import PdfReader
+
+from tests.integration.test_cli import GOOD, Cli, write
+
+
+@pytest.fixture
+def office_cli(tmp_path: Path) -> Cli:
+    cli = Cli(tmp_path / "office.db")
+    cli.env["SERTIFLOW_STORAGE_DIR"] = str(tmp_path / "packets")
+    cli("init")
+    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
+    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    return cli
+
+
+def profile_book(path: Path, bad_category: bool = False) -> Path:
+    book = openpyxl.Workbook()
+    products = book.active
+    assert products is not None
+    products.title = "Produk"
+    products.append(["Nama Produk", "Deskripsi"])
+    products.append(["Sagu lempeng original", "250 g"])
+    materials = book.create_sheet("Bahan")
+    materials.append(["Nama Bahan", "Kategori", "Pemasok", "Bukti Halal"])
+    materials.append(
+        [
+            "Tepung sagu",
+            "rempah" if bad_category else "Bahan Baku",
+            "Saparua",
+            "Daftar positif KMA 1360/2021",
+        ]
+    )
+    steps = book.create_sheet("Proses")
+    steps.append(["Langkah"])
+    steps.append(["Pemanggangan di cetakan besi"])
+    book.save(path)
+    return path
+
+
+def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
+    office_cli: Cli, tmp_path: Path
+) -> None:
+    cli = office_cli
+    bad = cli(
+        "dossier",
+        "profile",
+        "8100000000001",
+        str(profile_book(tmp_path / "bad.xlsx", bad_category=True)),
+        ok=False,
+    )
+    assert "Kategori 'rempah' must be bahan baku" in bad.stderr
+    done = cli.json("dossier", "profile", "8100000000001", str(profile_book(tmp_path / "p.xlsx")))
+    assert (done["products"], done["materials"], done["steps"]) == (1, 1, 1)
+    app_id = str(
+        cli.json("app", "open", "8100000000001", "halal_regular", "--as", "rina")["application_id"]
+    )
+    cli("app", "advance", app_id, "start_document_preparation", "--as", "rina")
+    details = cli.json(
+        "app",
+        "details",
+        app_id,
+        "penyelia_halal=Ana Pattiasina",
+        "lph=LPH LPPOM MUI Maluku",
+        "--as",
+        "rina",
+    )
+    assert details["lph"] == "LPH LPPOM MUI Maluku"
+
+    out = tmp_path / "paket.pdf"
+    issued = cli.json("packet", app_id, "-o", str(out))
+    assert issued["outcome"] == "issued" and issued["stage"] == "DOC_PREPARATION"
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
+    assert "Sagu lempeng original" in text and "Tepung sagu" in text
+    assert "Pemanggangan di cetakan besi" in text and "Ana Pattiasina" in text
+    assert cli.json("packet", app_id)["outcome"] == "reused"
+
+    verified = cli.json("doc", "verify", str(out))
+    assert verified["ok"] is True and verified["application_id"] == int(app_id)
+    data = bytearray(out.read_bytes())
+    data[-200] ^= 0x01
+    out.write_bytes(bytes(data))
+    altered = cli("doc", "verify", str(out), ok=False)
+    assert "ALTERED" in altered.stderr
+
+    nothing = cli("packet", app_id, "--stage", "LPH_AUDIT", ok=False)
+    assert "stages with packets: DOC_PREPARATION, SUBMITTED" in nothing.stderr
+
+
+def test_the_backlog_report_is_a_pdf(office_cli: Cli, tmp_path: Path) -> None:
+    cli = office_cli
+    cli("app", "open", "8100000000001", "trademark", "--as", "rina")
+    report = tmp_path / "laporan.pdf"
+    result = cli.json("backlog", "--format", "pdf", "-o", str(report))
+    assert result["pages"] >= 1
+    text = PdfReader(io.BytesIO(report.read_bytes())).pages[0].extract_text()
+    assert "Laporan Backlog" in text
+    assert "needs -o FILE.pdf" in cli("backlog", "--format", "pdf", ok=False).stderr

@@ -1,0 +1,41 @@
+"""Application details the documents need: who may set them, and that it is audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import Office, app_row, audit_rows, snapshot
+from workflow.audit import DETAILS, verify_chain
+from workflow.errors import InvalidInput, NotPermitted
+
+
+def test_the_assigned_consultant_records_details_and_the_change_is_audited(
+    office: Office,
+) -> None:
+    app = office.workflow.open_application(
+        office.nib, "trademark", office.consultant, details={"mark_name": "SAGU IBU ANA"}
+    )
+    merged = office.workflow.set_details(
+        app, {"nice_classes": "30", "mark_name": ""}, office.consultant, note="kelas dari DJKI"
+    )
+    assert merged == {"nice_classes": "30"}
+    row = app_row(office, app)
+    assert row["details"] == {"nice_classes": "30"} and row["state"] == "INTAKE"
+    entries = audit_rows(office, app)
+    assert [e["trigger"] for e in entries] == ["@open", DETAILS, DETAILS]
+    assert entries[-1]["data"] == {"nice_classes": "30", "mark_name": ""}
+    definition = office.workflow.registry.get("trademark")
+    assert verify_chain(row, entries, lambda key, version: definition) == []
+
+
+def test_others_may_not_change_details_and_bad_names_are_refused(office: Office) -> None:
+    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    before = snapshot(office)
+    with pytest.raises(NotPermitted, match="only the assigned consultant or an admin"):
+        office.workflow.set_details(app, {"mark_name": "X"}, office.other_consultant)
+    with pytest.raises(NotPermitted):
+        office.workflow.set_details(app, {"mark_name": "X"}, office.owner)
+    with pytest.raises(InvalidInput, match="detail names are words"):
+        office.workflow.set_details(app, {"mark name<>": "X"}, office.admin)
+    assert snapshot(office) == before
+    assert office.workflow.set_details(app, {"mark_name": "X"}, office.admin) == {"mark_name": "X"}

@@ -1,0 +1,61 @@
+"""Migrations upgrade a database that holds data, and downgrade again, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import PG_ADMIN_URL
+from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
+from workflow.persistence.migrate import downgrade, upgrade
+
+ROWS = [
+    "INSERT INTO regency (code, name, kind, seat) VALUES ('8171', 'Kota Ambon', 'kota', 'Ambon')",
+    "INSERT INTO umkm (id, nib, name, owner_name, kind, scale, regency_code, address, products,"
+    " created_at, updated_at) VALUES (1, '8120000000001', 'Sagu', 'Ana', 'umkm', 'mikro', '8171',"
+    " '', '', '2026-11-02 02:00:00', '2026-11-02 02:00:00')",
+    "INSERT INTO application (id, umkm_id, regency_code, process_key, process_version, state,"
+    " phase, version, opened_at, state_entered_at, flags, title, audit_seq, audit_head) VALUES"
+    " (1, 1, '8171', 'trademark', 1, 'INTAKE', 'pipeline', 1, '2026-11-02 02:00:00',"
+    " '2026-11-02 02:00:00', '', '', 0, 'x')",
+]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    if request.param == "sqlite":
+        return connect(f"sqlite:///{tmp_path / 'm.db'}")
+    request.getfixturevalue("pg_url")  # fails or skips when PostgreSQL is missing
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"sertiflow_migration_{tmp_path.name[-8:].replace('-', '_')}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    request.addfinalizer(lambda: _drop(admin, name))
+    return connect(make_url(PG_ADMIN_URL).set(database=name).render_as_string(False))
+
+
+def _drop(admin: Engine, name: str) -> None:
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_the_packet_migration_upgrades_a_database_with_applications_and_back(
+    empty_db: Engine,
+) -> None:
+    upgrade(empty_db, "0001")
+    with empty_db.begin() as conn:
+        for row in ROWS:
+            conn.execute(text(row))
+    upgrade(empty_db)
+    assert schema_revision(empty_db) == SCHEMA_REVISION
+    with empty_db.connect() as conn:
+        details = conn.execute(text("SELECT details FROM application WHERE id = 1")).scalar()
+    assert details in ({}, "{}")
+    downgrade(empty_db, "0001")
+    assert schema_revision(empty_db) == "0001"
+    empty_db.dispose()
