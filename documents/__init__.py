@@ -1,8 +1,41 @@
 """Document packets: a frozen context built from an application, HTML from Jinja2 templates,
-PDF from WeasyPrint, stored by content hash.
+PDF from WeasyPrint, stored by content hash with a signed verification record.
 
-Contract: may import ``workflow``'s read-only types; never imported by ``workflow``. The packet
-pipeline arrives with the document-packet work; until then this package exports nothing.
+Contract: may import ``workflow`` (its facts, settings and tables); never imported by
+``workflow``. WeasyPrint is used only here, with a fetcher that serves nothing but the packaged
+assets and ``data:`` URIs. The worker calls ``issue_packet(db, settings, application_id, stage)``
+at each transition whose stage has documents; ``verify_pdf`` answers whether a file is one this
+office issued.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from documents.packets import PacketService, StoredPacket
+from documents.render import Renderer
+from documents.verify import Verdict, verify_pdf
+from workflow.settings import Settings
+
+__all__ = ["PacketService", "Renderer", "StoredPacket", "Verdict", "issue_packet", "verify_pdf"]
+
+_SHARED: dict[str, Renderer] = {}
+
+
+def issue_packet(
+    db: sa.Engine,
+    settings: Settings,
+    application_id: int,
+    stage: str | None = None,
+    lang: str = "id",
+    today: date | None = None,
+) -> StoredPacket:
+    """The packet of ``stage`` of the application: issued, or the stored one if its inputs have
+    not changed. One renderer (fonts, stylesheet, static pages) is shared per process."""
+    renderer = _SHARED.setdefault("renderer", Renderer())
+    service = PacketService(
+        db, settings, renderer=renderer, today=(lambda: today) if today is not None else date.today
+    )
+    return service.issue(application_id, stage, lang)

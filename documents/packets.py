@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -112,13 +113,14 @@ class PacketService:
         *,
         renderer: Renderer | None = None,
         registry: ProcessRegistry | None = None,
-        today: Callable[[], date] = date.today,
+        today: Callable[[], date] | None = None,
     ) -> None:
         self.db = db
         self.settings = settings
         self.renderer = renderer or Renderer()
         self.registry = registry or ProcessRegistry()
-        self.today = today
+        zone = ZoneInfo(settings.timezone)
+        self.today = today or (lambda: datetime.now(zone).date())
         self.store = Path(settings.storage_dir)
         self.secret = settings.secret_key.encode()
         self.office = office_from_settings(settings)
