@@ -102,5 +102,5 @@ def test_the_backlog_report_is_a_pdf(office_cli: Cli, tmp_path: Path) -> None:
     result = cli.json("backlog", "--format", "pdf", "-o", str(report))
     assert result["pages"] >= 1
     text = PdfReader(io.BytesIO(report.read_bytes())).pages[0].extract_text()
-    assert "Laporan Backlog" in text
+    assert "LAPORAN BACKLOG PERMOHONAN SERTIFIKASI" in text
     assert "needs -o FILE.pdf" in cli("backlog", "--format", "pdf", ok=False).stderr

@@ -169,4 +169,5 @@ def test_the_reference_number_and_date_follow_indonesian_letter_practice(
 ) -> None:
     stored = service.issue(trademark_app)
     assert stored.issued_on == date(2026, 11, 2)
-    assert f"{trademark_app:05d}.02/PLUT/MRK/XI/2026" in text_of(stored.path)
+    # application number, then its audit position (opened, details recorded, preparation)
+    assert f"{trademark_app:05d}.03/PLUT/MRK/XI/2026" in text_of(stored.path)
