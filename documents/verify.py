@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -42,7 +43,13 @@ class Verdict:
 
 
 def find_code(data: bytes) -> str | None:
-    """The verification code a PDF carries (metadata or text), if any."""
+    """The verification code a PDF carries (after %%EOF, in its metadata or text), if any."""
+    tail = _CODE.search(data[-64:])
+    if tail is not None:
+        return tail.group().decode()
+    pypdf_log = logging.getLogger("pypdf")
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)  # a damaged file is expected here, not news
     try:
         from pypdf import PdfReader
 
@@ -55,6 +62,8 @@ def find_code(data: bytes) -> str | None:
             return match.group().decode()
     except Exception:
         pass
+    finally:
+        pypdf_log.setLevel(level)
     raw = _CODE.search(data)
     return None if raw is None else raw.group().decode()
 
