@@ -161,9 +161,13 @@ class PacketService:
             issued_on=issued_on,
             code=code,
             reference=reference,
-            verify_url=f"{self.settings.public_url}/verifikasi/{code}",
+            verify_url=self.verify_url(code),
         )
         return self._render_and_record(ctx, inputs, None)
+
+    def verify_url(self, code: str) -> str:
+        """The public address printed and QR-coded on a packet."""
+        return f"{self.settings.public_url}/verifikasi/{code}"
 
     def _find(self, app_id: int, state: str, lang: str, inputs: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
@@ -190,12 +194,13 @@ class PacketService:
         path = self.path_of(row["content_hash"])
         if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == row["content_hash"]:
             return self._stored(row, "reused")
+        path.unlink(missing_ok=True)  # a damaged file under a name it no longer matches
         ctx = replace(
             ctx,
             issued_on=row["issued_on"],
             code=row["code"],
             reference=row["reference"],
-            verify_url=f"{self.settings.public_url}/verifikasi/{row['code']}",
+            verify_url=self.verify_url(row["code"]),
         )
         return self._render_and_record(ctx, row["inputs_hash"], row)
 

@@ -115,6 +115,7 @@ def test_a_missing_or_corrupted_file_is_regenerated_with_the_same_code(
     regenerated.path.write_bytes(bytes(data))
     again = service.issue(trademark_app)
     assert again.outcome == "regenerated" and again.code == first.code
+    assert not regenerated.path.exists() or regenerated.path == again.path
     assert verify_pdf(service.db, service.secret, again.path.read_bytes()).ok
 
 
