@@ -345,10 +345,9 @@ def backlog(
 
 
 def _write_backlog_pdf(state: State, result: Backlog, output: Path, lang: str) -> None:
-    from documents.report import render_backlog_report
-
     from documents.packets import office_from_settings
     from documents.render import Renderer
+    from documents.report import render_backlog_report
 
     rendered = render_backlog_report(Renderer(), result, office_from_settings(state.settings), lang)
     output.parent.mkdir(parents=True, exist_ok=True)
