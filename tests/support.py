@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, func, select
 
 from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
 from workflow.engine import Engine as Workflow
+from workflow.engine import TransitionResult
 from workflow.ledger import APPLICATIONS, AUDIT, OUTBOX
 from workflow.model import Role
 from workflow.regions import MALUKU_REGENCIES
@@ -32,6 +34,18 @@ TRADEMARK_EVIDENCE = (
     "ktp_owner",
     "trademark_ownership",
 )
+HALAL_TO_FATWA = (
+    "start_document_preparation",
+    "submit",
+    "start_doc_verification",
+    "docs_complete",
+    "lph_fee_entered",
+    "payment_proof_uploaded",
+    "payment_verified",
+    "audit_started",
+    "audit_report_uploaded",
+)
+"""A regular halal application's way from INTAKE to MUI's fatwa session."""
 SNI_EVIDENCE = (
     "nib",
     "npwp",
@@ -151,3 +165,20 @@ def snapshot(office: Office) -> tuple[list[dict[str, Any]], int, int]:
         audits = conn.scalar(select(func.count()).select_from(AUDIT))
         outbox = conn.scalar(select(func.count()).select_from(OUTBOX))
     return apps, int(audits or 0), int(outbox or 0)
+
+
+def drive(
+    office: Office,
+    app_id: int,
+    *triggers: str,
+    user: str = "rina",
+    fields: Mapping[str, str] | None = None,
+) -> TransitionResult:
+    """Fire ``triggers`` in order as ``user``; the last result."""
+    assert triggers
+    result = None
+    for trigger in triggers:
+        result = office.workflow.advance(app_id, trigger, user, fields=fields)
+        assert result.trigger == trigger
+    assert result is not None
+    return result

@@ -7,7 +7,6 @@ the chained audit rows and the outbox rows written in the same transaction.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -16,16 +15,17 @@ from sqlalchemy import func, select
 
 from tests.support import (
     HALAL_EVIDENCE,
+    HALAL_TO_FATWA,
     SNI_EVIDENCE,
     TRADEMARK_EVIDENCE,
     Office,
     app_row,
     audit_rows,
+    drive,
     umkm_record,
 )
 from workflow.audit import GENESIS, OPEN, verify_chain
 from workflow.directory import upsert_umkm
-from workflow.engine import TransitionResult
 from workflow.errors import GuardRefused, InvalidInput, TriggerNotAllowed
 from workflow.model import Phase
 from workflow.persistence.schema import Application, AuditEntry, OutboxMessage, table
@@ -63,23 +63,6 @@ def count(office: Office, model: type[Application] | type[AuditEntry] | type[Out
         return int(conn.scalar(select(func.count()).select_from(table(model))) or 0)
 
 
-def drive(
-    office: Office,
-    app_id: int,
-    *triggers: str,
-    user: str = "rina",
-    fields: Mapping[str, str] | None = None,
-) -> TransitionResult:
-    """Fire ``triggers`` in order as ``user``; the last result."""
-    assert triggers
-    result = None
-    for trigger in triggers:
-        result = office.workflow.advance(app_id, trigger, user, fields=fields)
-        assert result.trigger == trigger
-    assert result is not None
-    return result
-
-
 def assert_chain_is_sound(office: Office, app_id: int) -> list[dict[str, Any]]:
     """The audit chain links seq 1..n, matches the application's head and replays to its state."""
     app = app_row(office, app_id)
@@ -105,19 +88,7 @@ def halal_at_fatwa(office: Office) -> int:
     """A regular halal application of ``office.nib`` waiting for MUI's fatwa session."""
     office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = open_app(office, "halal_regular")
-    drive(
-        office,
-        app,
-        "start_document_preparation",
-        "submit",
-        "start_doc_verification",
-        "docs_complete",
-        "lph_fee_entered",
-        "payment_proof_uploaded",
-        "payment_verified",
-        "audit_started",
-        "audit_report_uploaded",
-    )
+    drive(office, app, *HALAL_TO_FATWA)
     return app
 
 

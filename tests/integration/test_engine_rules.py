@@ -14,7 +14,16 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import func, select, update
 
-from tests.support import HALAL_EVIDENCE, Office, app_row, audit_rows, snapshot, umkm_record
+from tests.support import (
+    HALAL_EVIDENCE,
+    HALAL_TO_FATWA,
+    Office,
+    app_row,
+    audit_rows,
+    drive,
+    snapshot,
+    umkm_record,
+)
 from workflow.audit import MIGRATE, REASSIGN, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.engine import Engine
@@ -283,19 +292,7 @@ def test_invalid_fields_are_refused_and_nothing_is_written(office: Office) -> No
     wf = office.workflow
     office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = halal(office)
-    for trigger in (
-        "start_document_preparation",
-        "submit",
-        "start_doc_verification",
-        "docs_complete",
-        "lph_fee_entered",
-        "payment_proof_uploaded",
-        "payment_verified",
-        "audit_started",
-        "audit_report_uploaded",
-        "ketetapan_halal",
-    ):
-        wf.advance(app, trigger, office.consultant)
+    drive(office, app, *HALAL_TO_FATWA, "ketetapan_halal")
     with refused(
         office,
         InvalidInput,
@@ -372,18 +369,7 @@ def test_options_show_the_fields_and_a_deadline_guard(office: Office) -> None:
     wf = office.workflow
     office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = halal(office)
-    for trigger in (
-        "start_document_preparation",
-        "submit",
-        "start_doc_verification",
-        "docs_complete",
-        "lph_fee_entered",
-        "payment_proof_uploaded",
-        "payment_verified",
-        "audit_started",
-        "audit_report_uploaded",
-    ):
-        wf.advance(app, trigger, office.consultant)
+    drive(office, app, *HALAL_TO_FATWA)
     options = {o.trigger: o for o in wf.options(app, office.admin)}
     assert list(options) == ["ketetapan_halal", "ketetapan_tidak_halal", "mui_deadline_missed"]
     assert options["mui_deadline_missed"].blocked_by == (
