@@ -54,9 +54,8 @@ from bench.common import (
 from workflow.audit import entry_hash, verify_chain
 from workflow.calendar import WorkingCalendar
 from workflow.engine import Engine
-from workflow.ledger import APPLICATIONS, SELECT_APP, SELECT_USER
+from workflow.ledger import APPLICATIONS, AUDIT, MOVABLE_COLUMNS, OUTBOX, SELECT_APP, SELECT_USER
 from workflow.model import Role
-from workflow.persistence.schema import AuditEntry, OutboxMessage, table
 from workflow.policy import Policy
 from workflow.processes import HALAL_REGULAR, ProcessRegistry
 
@@ -66,26 +65,9 @@ METHODS = ("engine", "core + reads", "core floor", "raw driver")
 DEFAULT_N = {"sqlite": 3000, "postgres": 2000}
 TARGET = 0.5
 
-AUDIT = table(AuditEntry)
-OUTBOX = table(OutboxMessage)
 # What the engine emits for a move into DOC_PREPARATION with the default notify (UMKM, consultant)
 # on an assigned application: see ``ledger.effect_kinds``.
 EFFECTS = ("render_packet", "email_umkm", "notify_consultant")
-_MOVABLE = (
-    "state",
-    "phase",
-    "state_entered_at",
-    "deadline",
-    "flags",
-    "filed_on",
-    "certificate_number",
-    "certificate_issued_on",
-    "certificate_expires_on",
-    "assignee_id",
-    "process_version",
-    "audit_seq",
-    "audit_head",
-)
 
 
 def utcnow() -> datetime:
@@ -176,7 +158,7 @@ _UPDATE_APP = (
         APPLICATIONS.c.id == sa.bindparam("app_id"),
         APPLICATIONS.c.version == sa.bindparam("seen_version"),
     )
-    .values(version=APPLICATIONS.c.version + 1, **{c: sa.bindparam(c) for c in _MOVABLE})
+    .values(version=APPLICATIONS.c.version + 1, **{c: sa.bindparam(c) for c in MOVABLE_COLUMNS})
 )
 _INSERT_AUDIT = sa.insert(AUDIT)
 _INSERT_OUTBOX = sa.insert(OUTBOX)
@@ -255,7 +237,7 @@ class CoreRunner(Runner):
 
 _RAW_UPDATE = (
     "UPDATE application SET version = version + 1, "
-    + ", ".join(f"{c} = {{p}}" for c in _MOVABLE)
+    + ", ".join(f"{c} = {{p}}" for c in MOVABLE_COLUMNS)
     + " WHERE id = {p} AND version = {p}"
 )
 _AUDIT_COLUMNS = (

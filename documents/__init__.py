@@ -11,6 +11,7 @@ office issued.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -19,9 +20,21 @@ from documents.render import Renderer
 from documents.verify import Verdict, verify_pdf
 from workflow.settings import Settings
 
-__all__ = ["PacketService", "Renderer", "StoredPacket", "Verdict", "issue_packet", "verify_pdf"]
+__all__ = [
+    "PacketService",
+    "Renderer",
+    "StoredPacket",
+    "Verdict",
+    "issue_packet",
+    "shared_renderer",
+    "verify_pdf",
+]
 
-_SHARED: dict[str, Renderer] = {}
+
+@cache
+def shared_renderer() -> Renderer:
+    """The process's one renderer: fonts, stylesheet and laid-out guides are reused."""
+    return Renderer()
 
 
 def issue_packet(
@@ -34,7 +47,7 @@ def issue_packet(
 ) -> StoredPacket:
     """The packet of ``stage`` of the application: issued, or the stored one if its inputs have
     not changed. One renderer (fonts, stylesheet, static pages) is shared per process."""
-    renderer = _SHARED.setdefault("renderer", Renderer())
+    renderer = shared_renderer()
     service = PacketService(
         db, settings, renderer=renderer, today=(lambda: today) if today is not None else date.today
     )

@@ -382,10 +382,12 @@ class _Mover:
         for spec in rule.fields:
             if spec.name == "certificate_number":
                 number = self.rng.randrange(10**9)
-                fields[spec.name] = {"ID": f"ID{number:014d}", "IDM": f"IDM{number:09d}"}.get(
-                    spec.example[:3] if spec.example.startswith("IDM") else spec.example[:2],
-                    f"LSPRO-{number % 10000:04d}/SPPT/{today[:4]}",
-                )
+                if spec.example.startswith("IDM"):  # DJKI registration number
+                    fields[spec.name] = f"IDM{number:09d}"
+                elif spec.example.startswith("ID"):  # halal certificate number
+                    fields[spec.name] = f"ID{number:014d}"
+                else:  # an LSPro's SPPT SNI number
+                    fields[spec.name] = f"LSPRO-{number % 10000:04d}/SPPT/{today[:4]}"
             elif spec.name == "expires_on":
                 fields[spec.name] = f"{int(today[:4]) + 10}{today[4:]}"
             elif spec.kind == "date":

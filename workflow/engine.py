@@ -275,7 +275,7 @@ class Engine:
             now = self.clock()
             today = self.today(now)
             values = parse_fields(rule, fields or {}, today)
-            firing = Firing(app.state, self._guard_context(conn, app, definition, rule, today))
+            firing = Firing(app.state, self._guard_context(conn, app, definition, [rule], today))
             if not self._machines[definition.ident].fire(firing, trigger):
                 raise GuardRefused(
                     f"cannot {trigger} application #{app_id}: " + "; ".join(firing.refusals),
@@ -322,12 +322,14 @@ class Engine:
         conn: Connection,
         app: Row[Any],
         definition: ProcessDefinition,
-        rule: Transition,
+        rules: list[Transition],
         today: date,
     ) -> GuardContext:
-        needs: set[str] = {"evidence"} if rule.requires else set()
-        for guard in rule.guards:
-            needs |= guard.needs
+        """What the guards of ``rules`` read, each thing loaded once."""
+        needs: set[str] = {"evidence"} if any(rule.requires for rule in rules) else set()
+        for rule in rules:
+            for guard in rule.guards:
+                needs |= guard.needs
         umkm = None
         evidence: dict[str, EvidenceItem] = {}
         related: tuple[RelatedApplication, ...] = ()
@@ -435,15 +437,17 @@ class Engine:
                 raise NotPermitted(f"{username} may see only its own business's applications")
             definition = self.definition_of(app)
             today = self.today()
+            rules = definition.transitions_from(app.state)
+            context = self._guard_context(conn, app, definition, rules, today)
+            machine = self._machines[definition.ident]
             options = []
-            for rule in definition.transitions_from(app.state):
+            for rule in rules:
                 try:
                     self._check_actor(app, actor, rule)
                     permitted = True
                 except NotPermitted:
                     permitted = False
-                firing = Firing(app.state, self._guard_context(conn, app, definition, rule, today))
-                machine = self._machines[definition.ident]
+                firing = Firing(app.state, context)
                 blocked = () if machine.would_fire(firing, rule.trigger) else firing.refusals
                 options.append(
                     TriggerOption(

@@ -32,6 +32,7 @@ __all__ = [
     "APPLICATIONS",
     "AUDIT",
     "EVIDENCE",
+    "MOVABLE_COLUMNS",
     "OUTBOX",
     "REGENCIES",
     "SELECT_APP",
@@ -99,7 +100,7 @@ SELECT_RELATED = select(
     APPLICATIONS.c.filed_on,
 ).where(APPLICATIONS.c.umkm_id == bindparam("umkm_id"), APPLICATIONS.c.id != bindparam("id"))
 
-_MOVABLE = (
+MOVABLE_COLUMNS = (
     "state",
     "phase",
     "state_entered_at",
@@ -114,13 +115,14 @@ _MOVABLE = (
     "audit_seq",
     "audit_head",
 )
+"""The application columns a step may change, besides the version it bumps."""
 _UPDATE_APP = (
     update(APPLICATIONS)
     .where(
         APPLICATIONS.c.id == bindparam("app_id"),
         APPLICATIONS.c.version == bindparam("seen_version"),
     )
-    .values(version=APPLICATIONS.c.version + 1, **{c: bindparam(c) for c in _MOVABLE})
+    .values(version=APPLICATIONS.c.version + 1, **{c: bindparam(c) for c in MOVABLE_COLUMNS})
 )
 _INSERT_AUDIT = insert(AUDIT)
 _INSERT_OUTBOX = insert(OUTBOX)
@@ -210,7 +212,7 @@ def record(
     history and queue ``effects``; returns the new audit sequence number."""
     seq: int = app.audit_seq + 1
     row = step.chained(seq, app.audit_head)
-    params = {c: changes.get(c, getattr(app, c)) for c in _MOVABLE}
+    params = {c: changes.get(c, getattr(app, c)) for c in MOVABLE_COLUMNS}
     params.update(app_id=app.id, seen_version=app.version, audit_seq=seq, audit_head=row["hash"])
     if conn.execute(_UPDATE_APP, params).rowcount != 1:
         raise ConflictError(

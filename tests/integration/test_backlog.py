@@ -113,3 +113,21 @@ def test_an_empty_office_has_an_empty_backlog(office: Office) -> None:
         [],
     )
     assert backlog.heaviest_stage is None
+
+
+def test_a_umkm_that_moves_regency_takes_its_open_applications_along(office: Office) -> None:
+    from tests.support import app_row, umkm_record
+    from workflow.directory import upsert_umkm
+
+    moved = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    stays = office.workflow.open_application(office.other_nib, "trademark", office.consultant)
+    with office.db.begin() as conn:
+        upsert_umkm(
+            conn, [umkm_record(office.nib, "Sagu Ibu Ana", regency_code="8104")], office.clock()
+        )
+    assert app_row(office, moved)["regency_code"] == "8104"
+    assert app_row(office, stays)["regency_code"] == "8171"
+    assert {(g.name, g.open) for g in _backlog(office).by_regency} == {
+        ("Kabupaten Buru", 1),
+        ("Kota Ambon", 1),
+    }
