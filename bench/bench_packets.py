@@ -4,39 +4,49 @@ Builds the demo office (``sertiflow.demo.build_demo``) in a temporary SQLite fil
 side by side in one run:
 
 1. overhead: one representative packet (default ``halal_regular`` SUBMITTED: covering letter, the
-   stage's documents, checklist). The project's ``Renderer.packet`` + SHA-256, and a whole fresh
-   ``PacketService.issue`` (facts, context, lookup, render, hash, store, signed record), against
-   bare WeasyPrint on the very same HTML strings (``Renderer.html`` with the arguments
-   ``Renderer.document`` passes): ``HTML(string=..., base_url=...)`` with WeasyPrint's default
-   fetcher and a newly parsed ``CSS(filename=print.css)`` per document, pages combined the same
-   way, ``write_pdf()``. The bare path is given one ``FontConfiguration`` made once outside the
-   timing: without one WeasyPrint ignores the stylesheet's ``@font-face`` rules and the output
-   would not be the same (other fonts). Medians of interleaved repetitions after a warm-up of
-   each. Target: project / bare <= 1.1.
-2. throughput: the demo applications whose current stage has documents (the office's mix of
-   processes and stages), split between two ``spawn`` worker processes. The project's way: one
-   long-lived ``PacketService`` per worker (its static guides already laid out, as in a worker
-   that has been running), every packet a first issue on a fresh copy of the database and an
-   empty store. The naive way: per packet a new ``FontConfiguration``, a newly parsed stylesheet,
-   WeasyPrint's default fetcher, every document (the static guide too) laid out, the PDF written
-   to a store by its hash (no database record: the naive figure is flattered, not the project's).
-   Workers warm up, wait on a barrier, and the wall clock runs from the barrier to the last
-   packet; each worker's CPU time gives the rate it would have with a core to itself. Also one
-   worker of each on ``--single`` packets of the same mix. Targets: project >= 2x naive, and
-   >= 5 packets/s with two processes.
-3. memory: one fresh process lays out ``--renders`` packets with one ``Renderer``
-   (``Renderer.packet`` on contexts built beforehand, so no storage), cycling over the demo
+   stage's documents, checklist), everything laid out anew. The project's documents
+   (``Renderer.document``) joined by ``documents.assemble.combine`` + SHA-256, and a whole first
+   ``PacketService.issue`` (facts, context, document keys, lookups, render, hash, store, signed
+   records), against bare WeasyPrint on the very same HTML strings (``Renderer.html`` with the
+   arguments ``Renderer.document`` passes): ``HTML(string=..., base_url=...)`` with WeasyPrint's
+   default fetcher and a newly parsed ``CSS(filename=print.css)`` per document, all pages
+   written as one PDF by ``write_pdf()``. The bare path is given one ``FontConfiguration`` made
+   once outside the timing: without one WeasyPrint ignores the stylesheet's ``@font-face`` rules
+   and the output would not be the same (other fonts). Medians of interleaved repetitions after
+   a warm-up of each. Target: project / bare <= 1.1.
+2. throughput, on two mixes of the demo office's packets, each split between ``spawn`` worker
+   processes:
+   - the packets its transitions asked for (the outbox's ``render_packet`` messages, which the
+     worker turns into packets), whole applications at a time and in their order: about
+     ``--packets`` with two processes, about ``--single`` with one;
+   - first issues of the packets the applications wait for now (every current stage with
+     documents; no earlier packet of the application exists): ``--first``.
+   The project's way: one long-lived ``PacketService`` per worker (its static guides already
+   laid out, as in a worker that has been running) on a fresh copy of the database and an empty
+   store; documents an earlier packet of the same application issued unchanged are copied, not
+   laid out again, and a packet asked for again with unchanged inputs is the stored one. The
+   naive way: per packet a new ``FontConfiguration``, a newly parsed stylesheet, WeasyPrint's
+   default fetcher, every page of every document (the static guide too) laid out, the PDF
+   written to a store by its hash (no database record: the naive figure is flattered, not the
+   project's). Workers warm up, wait on a barrier, and the wall clock runs from the barrier to
+   the last packet; each worker's CPU time gives the rate it would have with a core to itself.
+   Targets: project >= 2x naive, and >= 5 packets/s with two processes.
+   The replay takes each application's dossier as it is now for every stage, so a document that
+   changed between two stages in the demo's history is reused here; in real use it is issued
+   again (its key changes), which costs what the first issues cost.
+3. memory: one fresh process lays out ``--renders`` packets with one ``Renderer`` (every
+   document anew, on contexts built beforehand, so no storage), cycling over the demo
    applications, sampling VmRSS after ``gc.collect()`` every ``--every``; the figure is the
    growth from the first sample (warm) to the end. Target: < 20 MB.
 
 The demo's clock ends now, so the mix of stages differs a little from day to day; the machine's
 load average is printed because other processes skew every figure here.
 
-The defaults take about 3 minutes on 2 idle cores (more under load), so the memory run is
+The defaults take about 4 minutes on 2 idle cores (more under load), so the memory run is
 shorter than the 500 renders the target is stated for: ``--only memory --renders 500`` gives it.
 
-    .venv/bin/python -m bench.bench_packets [--apps 300] [--reps 3] [--packets 0] [--single 8]
-        [--renders 150] [--every 50] [--only overhead|throughput|memory] [--json]
+    .venv/bin/python -m bench.bench_packets [--apps 300] [--reps 3] [--packets 80] [--single 16]
+        [--first 0] [--renders 150] [--every 50] [--only overhead|throughput|memory] [--json]
     .venv/bin/python -m bench.bench_packets --profile [--reps 3] [--top 25]
 """
 
@@ -70,10 +80,13 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 
 from bench.common import print_table, rss_mb, versions
+from documents.assemble import combine
+from documents.catalog import packet_documents
 from documents.context import OfficeInfo, PacketContext, build_context
 from documents.formatting import roman_month
+from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
-from documents.render import ASSETS, CHECKLIST, COVER, RenderedPdf, Renderer, qr_data_uri
+from documents.render import ASSETS, RenderedPdf, Renderer, qr_data_uri
 from workflow.facts import load_facts
 from workflow.persistence.database import connect
 from workflow.processes import ProcessRegistry
@@ -110,6 +123,7 @@ class Demo:
     tmp: Path
     db_path: Path
     items: list[Item]
+    transitions: list[Item]
     summary: dict[str, int]
     build_seconds: float
 
@@ -158,6 +172,13 @@ def demo_office(apps: int, seed: int) -> Iterator[Demo]:
                         "ORDER BY id"
                     )
                 ).all()
+                asked = conn.execute(
+                    sa.text(
+                        "SELECT o.application_id, a.process_key, a.process_version, o.payload "
+                        "FROM outbox o JOIN application a ON a.id = o.application_id "
+                        "WHERE o.kind = 'render_packet' ORDER BY o.id"
+                    )
+                ).all()
         finally:
             db.dispose()
         items = []
@@ -165,10 +186,18 @@ def demo_office(apps: int, seed: int) -> Iterator[Demo]:
             stage = registry.get(row.process_key, row.process_version).states[row.state]
             if stage.documents:
                 items.append(Item(row.id, row.process_key, row.state, stage.documents))
+        transitions = []
+        for row in asked:
+            payload = json.loads(row.payload) if isinstance(row.payload, str) else row.payload
+            stage = registry.get(row.process_key, row.process_version).states[payload["to"]]
+            transitions.append(
+                Item(row.application_id, row.process_key, stage.name, stage.documents)
+            )
         yield Demo(
             tmp,
             db_path,
             items,
+            transitions,
             {
                 "umkm": summary.umkm,
                 "cooperatives": summary.cooperatives,
@@ -181,7 +210,7 @@ def demo_office(apps: int, seed: int) -> Iterator[Demo]:
 
 def missing_templates(renderer: Renderer, items: Sequence[Item]) -> list[str]:
     """Document templates the packets need that are not shipped (yet)."""
-    names = {n for item in items for n in (COVER, *item.documents, CHECKLIST)}
+    names = {n for item in items for n in packet_documents(item.documents)}
     return sorted(n for n in names if not renderer.exists(n))
 
 
@@ -198,12 +227,36 @@ def evenly(items: Sequence[Item], n: int) -> list[Item]:
     return [items[k * len(items) // n] for k in range(n)]
 
 
+def by_application(transitions: Sequence[Item], parts: int, limit: int) -> list[list[Item]]:
+    """The packets the transitions asked for, whole applications at a time (each keeps its own
+    order), about ``limit`` in all (0: every one), dealt to ``parts`` workers."""
+    sequences: dict[int, list[Item]] = {}
+    for item in transitions:
+        sequences.setdefault(item.app_id, []).append(item)
+    apps = sorted(sequences)
+    if limit:
+        share = limit / len(transitions)
+        apps = [apps[k] for k in range(len(apps)) if int((k + 1) * share) > int(k * share)]
+    chunks: list[list[Item]] = [[] for _ in range(parts)]
+    for app in sorted(apps, key=lambda a: -len(sequences[a])):  # longest first, to the lightest
+        min(chunks, key=len).extend(sequences[app])
+    return chunks
+
+
 # ------------------------------------------------------------------------------- shared paths
 def document_html(renderer: Renderer, name: str, ctx: PacketContext) -> str:
     """The HTML ``Renderer.document`` lays out for ``name`` (same arguments)."""
-    if name.startswith("guide/"):
+    if renderer.is_static(name):
         return renderer.html(name, None, ctx.lang, office=ctx.office)
-    return renderer.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx))
+    return renderer.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
+
+
+def fresh_packet(renderer: Renderer, ctx: PacketContext) -> RenderedPdf:
+    """Every document of ``ctx``'s packet laid out for it (nothing reused from an earlier
+    packet), joined as the service joins them."""
+    names = packet_documents(ctx.documents)
+    parts = [renderer.document(name, ctx) for name in names]
+    return combine(parts, ctx.code, f"sertiflow {ctx.code} #{ctx.application.id}")
 
 
 def packet_context(
@@ -213,14 +266,17 @@ def packet_context(
     version: str,
     app_id: int,
     today: date,
+    stage: str | None = None,
 ) -> PacketContext:
-    """The context of the application's current-stage packet, with a code, reference and
-    verification address shaped like the ones ``PacketService.issue`` gives."""
+    """The context of the application's packet for ``stage`` (default: the current one), with
+    a code, reference and verification address shaped like the ones ``PacketService.issue``
+    gives."""
     with db.connect() as conn:
         facts = load_facts(conn, registry, app_id, today)
-    documents = facts.definition.states[facts.state].documents
-    ctx = build_context(facts, office, LANG, facts.state, documents, version)
-    digest = hashlib.sha256(f"{app_id}|{facts.state}|{ctx.inputs_key()}".encode()).digest()
+    stage = stage or facts.state
+    documents = facts.definition.states[stage].documents
+    ctx = build_context(facts, office, LANG, stage, documents, version)
+    digest = hashlib.sha256(f"{app_id}|{stage}|{ctx.inputs_key()}".encode()).digest()
     text = base64.b32encode(digest[:5]).decode()
     code = f"SF-{text[:4]}-{text[4:]}"
     return replace(
@@ -255,7 +311,7 @@ def naive_packet(renderer: Renderer, ctx: PacketContext) -> RenderedPdf:
         weasyprint.HTML(
             string=document_html(renderer, name, ctx), base_url=renderer.base_url
         ).render(stylesheets=[css], font_config=fonts)
-        for name in (COVER, *ctx.documents, CHECKLIST)
+        for name in packet_documents(ctx.documents)
     ]
     pages = [page for document in documents for page in document.pages]
     return RenderedPdf(documents[0].copy(pages).write_pdf(), len(pages))
@@ -271,16 +327,18 @@ def store_by_hash(store: Path, data: bytes) -> str:
 
 
 class TimedRenderer(Renderer):
-    """A ``Renderer`` that remembers how long its last packet took and the context it got."""
+    """A ``Renderer`` that remembers how long it spent on its last packet's documents and that
+    packet's context (the covering letter's)."""
 
     last_seconds = 0.0
     last_ctx: PacketContext | None = None
 
-    def packet(self, ctx: PacketContext) -> RenderedPdf:
+    def document(self, name: str, ctx: PacketContext) -> RenderedPdf:
         started = time.perf_counter()
-        rendered = super().packet(ctx)
-        self.last_seconds = time.perf_counter() - started
-        self.last_ctx = ctx
+        rendered = super().document(name, ctx)
+        if name == packet_documents(())[0]:  # the covering letter: a new packet begins
+            self.last_seconds, self.last_ctx = 0.0, ctx
+        self.last_seconds += time.perf_counter() - started
         return rendered
 
 
@@ -323,6 +381,7 @@ def measure_overhead(demo: Demo, wanted: str, reps: int) -> dict[str, Any]:
     def issue() -> None:
         with db.begin() as conn:  # the same packet again must be a first issue, not a reuse
             conn.execute(sa.delete(PACKETS).where(PACKETS.c.application_id == app_id))
+            conn.execute(sa.delete(DOCUMENTS).where(DOCUMENTS.c.application_id == app_id))
         watch = Stopwatch()
         stored = service.issue(app_id, stage, LANG)
         seconds, cpu_seconds = watch.read()
@@ -337,13 +396,13 @@ def measure_overhead(demo: Demo, wanted: str, reps: int) -> dict[str, Any]:
         issue()  # warm, and the very context the service renders from
         ctx = renderer.last_ctx
         assert ctx is not None
-        names = [COVER, *ctx.documents, CHECKLIST]
+        names = list(packet_documents(ctx.documents))
         htmls = [document_html(renderer, name, ctx) for name in names]
         bare_fonts = FontConfiguration()
 
         def render() -> None:
             watch = Stopwatch()
-            rendered = renderer.packet(ctx)
+            rendered = fresh_packet(renderer, ctx)
             hashlib.sha256(rendered.data).hexdigest()
             seconds, cpu_seconds = watch.read()
             wall["render"].append(seconds)
@@ -408,24 +467,24 @@ def _project_worker(
         today = service.today()
         warmed: set[str] = set()
         for number, item in enumerate(items):
-            guides = [n for n in item.documents if n.startswith("guide/") and n not in warmed]
+            guides = [n for n in item.documents if renderer.is_static(n) and n not in warmed]
             if number and not guides:
                 continue
             ctx = packet_context(
                 db, service.registry, service.office, renderer.version, item.app_id, today
             )
             if number == 0:
-                renderer.packet(ctx)
+                fresh_packet(renderer, ctx)
             for name in guides:
                 renderer.document(name, ctx)
             warmed.update(guides)
         barrier.wait()
         started, cpu = time.monotonic(), time.process_time()
         pages = 0
+        outcomes: Counter[str] = Counter()
         for item in items:
-            stored = service.issue(item.app_id, None, LANG)
-            if stored.outcome != "issued":
-                raise AssertionError(f"#{item.app_id}: {stored.outcome}, not a first issue")
+            stored = service.issue(item.app_id, item.stage, LANG)
+            outcomes[stored.outcome] += 1
             pages += stored.pages
         results.put(
             {
@@ -434,6 +493,7 @@ def _project_worker(
                 "cpu": time.process_time() - cpu,
                 "packets": len(items),
                 "pages": pages,
+                "outcomes": outcomes,
             }
         )
         db.dispose()
@@ -455,7 +515,7 @@ def _naive_worker(db_path: str, store: str, items: list[Item], barrier: Any, res
         started, cpu = time.monotonic(), time.process_time()
         pages = 0
         for item in items:
-            ctx = packet_context(db, registry, office, version, item.app_id, today)
+            ctx = packet_context(db, registry, office, version, item.app_id, today, item.stage)
             rendered = naive_packet(renderer, ctx)
             store_by_hash(Path(store), rendered.data)
             pages += rendered.pages
@@ -466,6 +526,7 @@ def _naive_worker(db_path: str, store: str, items: list[Item], barrier: Any, res
                 "cpu": time.process_time() - cpu,
                 "packets": len(items),
                 "pages": pages,
+                "outcomes": Counter(issued=len(items)),
             }
         )
         db.dispose()
@@ -504,6 +565,7 @@ def run_workers(
     return {
         "processes": len(chunks),
         "packets": packets,
+        "outcomes": dict(sum((o["outcomes"] for o in outcomes), Counter())),
         "pages": sum(o["pages"] for o in outcomes),
         "seconds": round(wall, 3),
         "packets_per_s": round(packets / wall, 3),
@@ -514,20 +576,22 @@ def run_workers(
     }
 
 
-def measure_throughput(demo: Demo, limit: int, single: int) -> dict[str, Any]:
-    """Packets per second of the project and the naive pipeline, two processes and one."""
-    items = split(demo.items, 1)[0]
-    if limit:
-        items = evenly(items, limit)
-    chunks = split(items, WORKERS)
-    one = evenly(chunks[0], single)
-    runs: dict[str, dict[str, Any]] = {}
+def measure_throughput(demo: Demo, limit: int, single: int, first: int) -> dict[str, Any]:
+    """Packets per second of the project and the naive pipeline: on the packets the demo's
+    transitions asked for, with two processes and one, and on first issues of the packets the
+    applications wait for now."""
+    chunks = by_application(demo.transitions, WORKERS, limit)
+    one = by_application(demo.transitions, 1, single)
+    current = split(evenly(split(demo.items, 1)[0], first or len(demo.items)), WORKERS)
     plan: list[tuple[str, Any, list[list[Item]]]] = [
         ("project x2", _project_worker, chunks),
         ("naive x2", _naive_worker, chunks),
-        ("project x1", _project_worker, [one]),
-        ("naive x1", _naive_worker, [one]),
+        ("project x1", _project_worker, one),
+        ("naive x1", _naive_worker, one),
+        ("project x2 first", _project_worker, current),
+        ("naive x2 first", _naive_worker, current),
     ]
+    runs: dict[str, dict[str, Any]] = {}
     for label, target, parts in plan:
         _log(f"  {label}: {sum(len(p) for p in parts)} packets ...")
         if target is _project_worker:
@@ -535,17 +599,25 @@ def measure_throughput(demo: Demo, limit: int, single: int) -> dict[str, Any]:
         else:
             db_path = demo.db_path
         runs[label] = run_workers(target, db_path, demo.tmp / f"store-{label}", parts)
-    mix = Counter(f"{i.process} {i.stage}" for i in items)
+    if runs["project x2 first"]["outcomes"] != {"issued": sum(map(len, current))}:
+        raise AssertionError(f"first issues were not all issued: {runs['project x2 first']}")
+    items = [item for chunk in chunks for item in chunk]
+
+    def ratio(label: str) -> float:
+        project, naive = runs[label], runs[label.replace("project", "naive")]
+        return round(float(project["packets_per_s"]) / float(naive["packets_per_s"]), 3)
+
     return {
         "packets": len(items),
-        "mix": dict(mix.most_common()),
+        "applications": len({item.app_id for item in items}),
+        "mix": dict(Counter(f"{i.process} {i.stage}" for i in items).most_common()),
+        "first_mix": dict(
+            Counter(f"{i.process} {i.stage}" for c in current for i in c).most_common()
+        ),
         "runs": runs,
-        "ratio_x2": round(
-            runs["project x2"]["packets_per_s"] / runs["naive x2"]["packets_per_s"], 3
-        ),
-        "ratio_x1": round(
-            runs["project x1"]["packets_per_s"] / runs["naive x1"]["packets_per_s"], 3
-        ),
+        "ratio_x2": ratio("project x2"),
+        "ratio_x1": ratio("project x1"),
+        "ratio_first": ratio("project x2 first"),
         "ratio_cpu": round(
             runs["naive x2"]["cpu_s_per_packet"] / runs["project x2"]["cpu_s_per_packet"], 3
         ),
@@ -575,7 +647,7 @@ def _memory_worker(db_path: str, items: list[Item], renders: int, every: int, re
         samples = [(0, 0.0, rss_mb())]
         started = time.perf_counter()
         for done in range(1, renders + 1):
-            renderer.packet(contexts[(done - 1) % len(contexts)])
+            fresh_packet(renderer, contexts[(done - 1) % len(contexts)])
             if done % every == 0 or done == renders:
                 gc.collect()
                 samples.append((done, time.perf_counter() - started, rss_mb()))
@@ -651,6 +723,7 @@ def profile_issue(demo: Demo, wanted: str, n: int, top: int) -> None:
     def fresh_issue() -> None:
         with db.begin() as conn:
             conn.execute(sa.delete(PACKETS).where(PACKETS.c.application_id == app_id))
+            conn.execute(sa.delete(DOCUMENTS).where(DOCUMENTS.c.application_id == app_id))
         service.issue(app_id, stage, LANG)
 
     fresh_issue()
@@ -720,7 +793,7 @@ def report(result: dict[str, Any]) -> None:
         rows: list[list[object]] = [
             ["bare WeasyPrint, same HTML", m["bare"], c["bare"], 1.0, 1.0],
             [
-                "project: Renderer.packet + sha256",
+                "project: documents + combine + sha256",
                 m["render"],
                 c["render"],
                 m["render"] / m["bare"],
@@ -733,7 +806,7 @@ def report(result: dict[str, Any]) -> None:
                 m["issue"] / m["bare"],
                 c["issue"] / c["bare"],
             ],
-            ["  of which Renderer.packet", m["in_issue"], "", m["in_issue"] / m["bare"], ""],
+            ["  of which Renderer.document", m["in_issue"], "", m["in_issue"] / m["bare"], ""],
             [
                 "  of which the service",
                 over["service_overhead_s"],
@@ -756,8 +829,13 @@ def report(result: dict[str, Any]) -> None:
     if thr:
         print()
         print(
-            f"2. packets per second: {thr['packets']} first issues, mix: "
+            f"2. packets per second: the {thr['packets']} packets the transitions of "
+            f"{thr['applications']} applications asked for, mix: "
             + ", ".join(f"{k} {v}" for k, v in thr["mix"].items())
+        )
+        print(
+            "   'first': first issues of the current stages' packets, mix: "
+            + ", ".join(f"{k} {v}" for k, v in thr["first_mix"].items())
         )
         runs = thr["runs"]
         rows = []
@@ -767,6 +845,7 @@ def report(result: dict[str, Any]) -> None:
                 [
                     label,
                     run["packets"],
+                    ", ".join(f"{k} {v}" for k, v in sorted(run["outcomes"].items())),
                     run["pages"],
                     run["seconds"],
                     run["packets_per_s"],
@@ -777,7 +856,8 @@ def report(result: dict[str, Any]) -> None:
                     run["cpu_bound_per_s"] / naive["cpu_bound_per_s"],
                 ]
             )
-        headers = ["pipeline", "packets", "pages", "wall s", "packets/s", "pages/s", "/ naive"]
+        headers = ["pipeline", "packets", "outcomes", "pages", "wall s", "packets/s", "pages/s"]
+        headers.append("/ naive")
         print_table([*headers, "CPU s each", "CPU-bound /s", "/ naive"], rows)
         rate = runs["project x2"]["packets_per_s"]
         bound = runs["project x2"]["cpu_bound_per_s"]
@@ -787,7 +867,8 @@ def report(result: dict[str, Any]) -> None:
             f"{thr['ratio_cpu']:.2f} CPU ({ratio_verdict}"
             f" the target >= {RATE_RATIO_TARGET:.0f}x); project {rate:.2f} packets/s wall, "
             f"{bound:.2f} CPU-bound ({'meets' if rate >= RATE_TARGET else 'MISSES'} the target "
-            f">= {RATE_TARGET:.0f}/s); 2 processes / 1 = {thr['scaling_project']:.2f}"
+            f">= {RATE_TARGET:.0f}/s); 2 processes / 1 = {thr['scaling_project']:.2f}; "
+            f"first issues only: {thr['ratio_first']:.2f}x naive"
         )
         print(
             "CPU-bound /s = processes / CPU seconds per packet, the rate if each process had a "
@@ -831,8 +912,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="PROCESS:STAGE of the overhead packet (halal_regular:SUBMITTED)",
     )
     add("--reps", type=int, default=3, help="timed repetitions of each overhead path (3)")
-    add("--packets", type=int, default=0, help="packets in the 2-process runs (0: all waiting)")
-    add("--single", type=int, default=8, help="packets in the 1-process runs (8)")
+    add(
+        "--packets",
+        type=int,
+        default=80,
+        help="about this many of the transitions' packets in the 2-process runs (80; 0: all)",
+    )
+    add("--single", type=int, default=16, help="about this many in the 1-process runs (16)")
+    add(
+        "--first",
+        type=int,
+        default=0,
+        help="first issues of the current stages' packets (0: every application waiting)",
+    )
     add("--renders", type=int, default=150, help="packets laid out in the memory run (150)")
     add("--every", type=int, default=50, help="RSS sample interval in renders (50)")
     add(
@@ -849,7 +941,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     add("--top", type=int, default=25, help="functions listed by --profile (25)")
     args = parser.parse_args(argv)
-    if min(args.apps, args.reps, args.single, args.renders, args.every) < 1 or args.packets < 0:
+    if (
+        min(args.apps, args.reps, args.single, args.renders, args.every) < 1
+        or min(args.packets, args.first) < 0
+    ):
         parser.error("counts must be positive")
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
@@ -874,7 +969,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result["overhead"] = measure_overhead(demo, args.packet, args.reps)
         if "throughput" in only:
             _log("2. packets per second ...")
-            result["throughput"] = measure_throughput(demo, args.packets, args.single)
+            result["throughput"] = measure_throughput(demo, args.packets, args.single, args.first)
         if "memory" in only:
             _log(f"3. memory over {args.renders} renders ...")
             result["memory"] = measure_memory(demo, args.renders, args.every)

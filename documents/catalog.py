@@ -1,8 +1,25 @@
-"""The document templates sertiflow ships, with their titles in both languages."""
+"""The document templates sertiflow ships, their titles in both languages, and which of them
+are written anew for every packet."""
 
 from __future__ import annotations
 
-__all__ = ["TITLES", "title"]
+__all__ = ["CHECKLIST", "COVER", "PER_PACKET", "TITLES", "packet_documents", "title"]
+
+COVER = "common/cover_letter"
+CHECKLIST = "common/checklist"
+PER_PACKET = frozenset(
+    {
+        COVER,
+        CHECKLIST,
+        "halal/application_letter",
+        "halal/completion_letter",
+        "trademark/umk_recommendation",
+    }
+)
+"""Documents that belong to one packet and carry its code: the covering letter, the checklist
+(the dossier as it stands that day), and the numbered, dated letters. Every other document is
+issued once and reused by later packets of the application while what it shows is unchanged
+(``documents.issued``); guides depend on nothing and are rendered once per process."""
 
 TITLES: dict[str, tuple[str, str]] = {
     "common/cover_letter": ("Surat Pengantar", "Covering letter"),
@@ -59,3 +76,8 @@ def title(name: str, lang: str = "id") -> str:
     """The title of document ``name`` in ``lang``."""
     indonesian, english = TITLES[name]
     return english if lang == "en" else indonesian
+
+
+def packet_documents(documents: tuple[str, ...]) -> tuple[str, ...]:
+    """A packet's documents in order: covering letter, the stage's ``documents``, checklist."""
+    return (COVER, *documents, CHECKLIST)

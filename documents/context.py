@@ -3,7 +3,7 @@
 Built from ``workflow.facts.ApplicationFacts`` and the office's settings; no ORM object ever
 reaches a template. ``inputs_key`` is what decides whether a stored packet can be returned again:
 everything the documents show except the issue date, reference number and verification code,
-which are fixed the first time the packet is issued.
+which are fixed the first time the packet is issued (``unissued`` leaves them out).
 """
 
 from __future__ import annotations
@@ -119,11 +119,13 @@ class PacketContext:
     code: str = ""
     verify_url: str = ""
 
+    def unissued(self) -> PacketContext:
+        """This context without what its first issue fixes (date, reference, code)."""
+        return replace(self, issued_on=date(1970, 1, 1), reference="", code="", verify_url="")
+
     def inputs_key(self) -> str:
         """SHA-256 of everything that decides the packet's content."""
-        data = asdict(
-            replace(self, issued_on=date(1970, 1, 1), reference="", code="", verify_url="")
-        )
+        data = asdict(self.unissued())
         text = json.dumps(data, sort_keys=True, default=str, ensure_ascii=False)
         return hashlib.sha256(text.encode()).hexdigest()
 

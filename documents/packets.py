@@ -1,19 +1,17 @@
-"""Issuing a stage's packet: render once, store by content hash, sign, and give back on demand.
+"""Issuing a stage's packet: assemble once, store by content hash, sign, and give back on demand.
 
 ``PacketService.issue(application_id, stage)`` is what the worker calls at each transition and
 what ``sertiflow packet`` calls. Asking again for a packet whose inputs have not changed returns
-the stored PDF; a stored file that is missing or no longer matches its hash is rendered again
-with the same code, reference and date, and its record re-signed.
+the stored PDF; a stored file that is missing or no longer matches its hash is made again with
+the same code, reference and date, and its record re-signed. Its documents come from
+``documents.issued``: those an earlier packet of the application already carries unchanged are
+copied from the store, not laid out again.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import mimetypes
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -24,16 +22,20 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from documents.assemble import combine
 from documents.context import OfficeInfo, PacketContext, build_context
 from documents.formatting import LANGUAGES, roman_month
+from documents.issued import DocumentIssuer
 from documents.render import ASSETS, Renderer
+from documents.signing import make_code, sign_record
+from documents.store import ContentStore
 from workflow.errors import InvalidInput
 from workflow.facts import load_facts
 from workflow.persistence.schema import IssuedPacket, table
 from workflow.processes import ProcessRegistry
 from workflow.settings import Settings
 
-__all__ = ["PacketService", "StoredPacket", "office_from_settings", "sign_record"]
+__all__ = ["PACKETS", "PacketService", "StoredPacket", "office_from_settings"]
 
 PACKETS = table(IssuedPacket)
 _ABBREVIATION = {
@@ -78,31 +80,6 @@ def office_from_settings(settings: Settings) -> OfficeInfo:
     )
 
 
-def sign_record(secret: bytes, row: dict[str, Any]) -> str:
-    """HMAC-SHA256 over the fields a verification vouches for."""
-    text = "|".join(
-        str(row[k])
-        for k in (
-            "code",
-            "application_id",
-            "state",
-            "lang",
-            "template_version",
-            "inputs_hash",
-            "content_hash",
-            "pages",
-            "issued_on",
-        )
-    )
-    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
-
-
-def _code(secret: bytes, *parts: object) -> str:
-    digest = hmac.new(secret, "|".join(map(str, parts)).encode(), hashlib.sha256).digest()
-    text = base64.b32encode(digest[:5]).decode()  # 8 characters of A-Z2-7
-    return f"SF-{text[:4]}-{text[4:]}"
-
-
 class PacketService:
     """Issues, stores and re-issues packets for one office."""
 
@@ -121,9 +98,10 @@ class PacketService:
         self.registry = registry or ProcessRegistry()
         zone = ZoneInfo(settings.timezone)
         self.today = today or (lambda: datetime.now(zone).date())
-        self.store = Path(settings.storage_dir)
+        self.store = ContentStore(Path(settings.storage_dir))
         self.secret = settings.secret_key.encode()
         self.office = office_from_settings(settings)
+        self.documents = DocumentIssuer(db, self.renderer, self.store, self.secret, self.verify_url)
 
     def issue(
         self, application_id: int, state: str | None = None, lang: str = "id"
@@ -150,7 +128,7 @@ class PacketService:
         if existing is not None:
             return self._reuse_or_regenerate(existing, ctx)
         issued_on = self.today()
-        code = _code(self.secret, application_id, stage, lang, inputs, self.renderer.version)
+        code = make_code(self.secret, application_id, stage, lang, inputs, self.renderer.version)
         reference = (
             f"{application_id:05d}.{facts.audit_seq:02d}/PLUT/"
             f"{_ABBREVIATION.get(definition.key, 'APL')}/{roman_month(issued_on)}/"
@@ -186,15 +164,9 @@ class PacketService:
             )
         return None if row is None else dict(row)
 
-    def path_of(self, content_hash: str) -> Path:
-        """Where the PDF with this SHA-256 is stored."""
-        return self.store / content_hash[:2] / f"{content_hash}.pdf"
-
     def _reuse_or_regenerate(self, row: dict[str, Any], ctx: PacketContext) -> StoredPacket:
-        path = self.path_of(row["content_hash"])
-        if path.is_file() and hashlib.sha256(path.read_bytes()).hexdigest() == row["content_hash"]:
+        if self.store.read(row["content_hash"]) is not None:
             return self._stored(row, "reused")
-        path.unlink(missing_ok=True)  # a damaged file under a name it no longer matches
         ctx = replace(
             ctx,
             issued_on=row["issued_on"],
@@ -207,9 +179,9 @@ class PacketService:
     def _render_and_record(
         self, ctx: PacketContext, inputs: str, existing: dict[str, Any] | None
     ) -> StoredPacket:
-        rendered = self.renderer.packet(ctx)
-        content_hash = hashlib.sha256(rendered.data).hexdigest()
-        self._write(self.path_of(content_hash), rendered.data)
+        keywords = f"sertiflow {ctx.code} #{ctx.application.id} {ctx.application.state}"
+        rendered = combine(self.documents.parts(ctx), ctx.code, keywords)
+        content_hash = self.store.write(rendered.data)
         row: dict[str, Any] = {
             "code": ctx.code,
             "reference": ctx.reference,
@@ -247,21 +219,13 @@ class PacketService:
                 return self._stored(found, "reused")
         return self._stored(row, "issued")
 
-    @staticmethod
-    def _write(path: Path, data: bytes) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-
     def _stored(self, row: dict[str, Any], outcome: str) -> StoredPacket:
         return StoredPacket(
             row["code"],
             row["application_id"],
             row["state"],
             row["lang"],
-            self.path_of(row["content_hash"]),
+            self.store.path_of(row["content_hash"]),
             row["content_hash"],
             row["pages"],
             row["size"],

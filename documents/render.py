@@ -1,10 +1,11 @@
 """Context -> HTML (Jinja2) -> PDF (WeasyPrint), the only module that touches WeasyPrint.
 
 One ``FontConfiguration`` and one parsed stylesheet serve every render (a new font configuration
-per render costs time and ~230 KB that is never given back). Each document of a packet is laid
-out on its own, so each numbers its pages "Halaman 1 dari 3"; the pages are then written as one
-PDF. Documents that do not depend on the application (the guides under ``guide/``) are laid out
-once per language and reused.
+per render costs time and ~230 KB that is never given back). Each document is laid out and
+written on its own, so each numbers its pages "Halaman 1 dari 3" and can be stored and reused by
+later packets (``documents.issued``); ``documents.assemble`` joins them into the packet.
+Documents that do not depend on the application (the guides under ``guide/``) are rendered once
+per language and reused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,10 @@ from documents.context import PacketContext
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, roman_month, rupiah, tr
 
-__all__ = ["ASSETS", "CHECKLIST", "COVER", "RenderedPdf", "Renderer", "template_version"]
+__all__ = ["ASSETS", "RenderedPdf", "Renderer", "template_version"]
 
 ASSETS = Path(__file__).resolve().parent.parent / "templates"
 """Templates, CSS, fonts and images shipped with sertiflow."""
-COVER = "common/cover_letter"
-CHECKLIST = "common/checklist"
 _STATIC_PREFIX = "guide/"
 
 
@@ -47,7 +46,7 @@ def template_version(root: Path = ASSETS) -> str:
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """A packet's PDF and its page count."""
+    """A PDF (a document or a whole packet) and its page count."""
 
     data: bytes
     pages: int
@@ -75,8 +74,13 @@ class Renderer:
             url_fetcher=self.fetcher,
         )
         self.version = template_version(root)
-        self._static: dict[tuple[str, str], Document] = {}
+        self._static: dict[tuple[str, str], RenderedPdf] = {}
         self._lock = threading.Lock()
+
+    @staticmethod
+    def is_static(name: str) -> bool:
+        """Whether document ``name`` depends on nothing but the office and language (guides)."""
+        return name.startswith(_STATIC_PREFIX)
 
     def exists(self, name: str) -> bool:
         """Whether the document template ``name`` is shipped."""
@@ -101,42 +105,45 @@ class Renderer:
             stylesheets=[self.stylesheet], font_config=self.fonts
         )
 
-    def document(self, name: str, ctx: PacketContext, qr: str | None = None) -> Document:
-        """Document ``name`` of the packet, laid out (from the cache if it is static)."""
-        if not name.startswith(_STATIC_PREFIX):
-            return self.layout(self.html(name, ctx, ctx.lang, qr=qr or qr_data_uri(ctx)))
+    def document_key(self, name: str, ctx: PacketContext) -> str:
+        """SHA-256 of what document ``name`` shows for ``ctx`` apart from its issue date,
+        reference and code: while it stays the same, the document need not be issued again."""
+        html = self.html(name, ctx.unissued(), ctx.lang, qr="")
+        return hashlib.sha256(f"{self.version}|{ctx.lang}|{name}|{html}".encode()).hexdigest()
+
+    def document(self, name: str, ctx: PacketContext) -> RenderedPdf:
+        """Document ``name`` as a PDF of its own, carrying ``ctx``'s code, reference and date
+        (a static guide is rendered once per language and given back after that)."""
+        if not self.is_static(name):
+            return self._write(
+                self.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
+            )
         key = (name, ctx.lang)
         with self._lock:
             cached = self._static.get(key)
         if cached is None:
-            cached = self.layout(self.html(name, None, ctx.lang, office=ctx.office))
+            cached = self._write(self.html(name, None, ctx.lang, office=ctx.office))
             with self._lock:
                 self._static[key] = cached
         return cached
 
-    def packet(self, ctx: PacketContext) -> RenderedPdf:
-        """The packet: covering letter, the stage's documents, and the checklist."""
-        names = [COVER, *ctx.documents, CHECKLIST]
-        qr = qr_data_uri(ctx)  # one code per packet, drawn on every page
-        documents = [self.document(name, ctx, qr) for name in names]
-        pages = [page for document in documents for page in document.pages]
-        data = documents[0].copy(pages).write_pdf()
-        # The code again as a comment after %%EOF, where readers ignore it and where it survives
-        # damage to the file's structure: verification can still say which packet was altered.
-        return RenderedPdf(data + f"%sertiflow {ctx.code}\n".encode(), len(pages))
-
     def pdf(self, html: str) -> RenderedPdf:
         """Any HTML (reports) as a PDF, with the shared fonts and stylesheet."""
+        return self._write(html)
+
+    def _write(self, html: str) -> RenderedPdf:
         document = self.layout(html)
         return RenderedPdf(document.write_pdf(), len(document.pages))
 
 
-def qr_data_uri(ctx: PacketContext) -> str:
-    """The QR code of the packet's verification address, as a PNG data URI.
+@lru_cache(maxsize=256)
+def qr_data_uri(address: str) -> str:
+    """The QR code of a verification address, as a PNG data URI (the documents of one packet
+    that carry the packet's own code share one).
 
     A small raster image is cheaper to draw on every page than the SVG's hundreds of paths, and
     scans the same.
     """
-    qr = segno.make(ctx.verify_url or ctx.code or "sertiflow", error="m")
+    qr = segno.make(address or "sertiflow", error="m")
     uri: str = qr.png_data_uri(scale=4, border=0)
     return uri

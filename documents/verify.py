@@ -1,9 +1,10 @@
 """Is this PDF one sertiflow issued, for which application and stage, and is it unaltered?
 
-The file's SHA-256 is looked up among the issued packets and the record's HMAC signature is
-checked with the office's secret key. A file whose hash is unknown but which carries a sertiflow
-verification code was issued and then changed: it is reported as altered, with what it claims to
-be. A file with neither is not a sertiflow document.
+The file's SHA-256 is looked up among the issued packets, then among the documents packets reuse
+(``documents.issued``), and the record's HMAC signature is checked with the office's secret key.
+A file whose hash is unknown but which carries a sertiflow verification code was issued and then
+changed: it is reported as altered, with what it claims to be. A file with neither is not a
+sertiflow document.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ import hmac
 import io
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
-from documents.packets import PACKETS, sign_record
+from documents.catalog import title
+from documents.issued import DOCUMENTS
+from documents.packets import PACKETS
+from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, sign_record
 
 __all__ = ["Verdict", "find_code", "verify_pdf"]
 
@@ -68,41 +74,61 @@ def find_code(data: bytes) -> str | None:
     return None if raw is None else raw.group().decode()
 
 
-def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
-    """Check the PDF ``data`` against the issued packets."""
-    digest = hashlib.sha256(data).hexdigest()
-    with db.connect() as conn:
-        row = (
-            conn.execute(sa.select(PACKETS).where(PACKETS.c.content_hash == digest))
-            .mappings()
-            .first()
+_RECORDS: tuple[tuple[sa.Table, Sequence[str]], ...] = (
+    (PACKETS, PACKET_FIELDS),
+    (DOCUMENTS, DOCUMENT_FIELDS),
+)
+
+
+def _record(
+    conn: sa.Connection, column: str, value: str
+) -> tuple[dict[str, Any], Sequence[str]] | None:
+    """The packet's or document's record whose ``column`` is ``value``, and its signed fields."""
+    for records, fields in _RECORDS:
+        row = conn.execute(sa.select(records).where(records.c[column] == value)).mappings().first()
+        if row is not None:
+            return dict(row), fields
+    return None
+
+
+def _describe(row: dict[str, Any]) -> str:
+    if "document" in row:
+        return (
+            f"document {row['code']} ({title(row['document'])}) of application "
+            f"#{row['application_id']}, first issued for stage {row['state']} on "
+            f"{row['issued_on'].isoformat()}"
         )
-        code = None
-        if row is None:
+    return (
+        f"packet {row['code']} of application #{row['application_id']}, stage "
+        f"{row['state']}, issued {row['issued_on'].isoformat()}"
+    )
+
+
+def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
+    """Check the PDF ``data`` (a packet, or one document of a packet) against what was issued."""
+    digest = hashlib.sha256(data).hexdigest()
+    code = None
+    with db.connect() as conn:
+        found = _record(conn, "content_hash", digest)
+        if found is None:
             code = find_code(data)
             if code is not None:
-                row = (
-                    conn.execute(sa.select(PACKETS).where(PACKETS.c.code == code))
-                    .mappings()
-                    .first()
-                )
-    if row is None:
+                found = _record(conn, "code", code)
+    if found is None:
         if code is not None:
             return Verdict(
                 "unknown", f"the file names code {code}, which this office never issued", code
             )
         return Verdict("unknown", "not a document issued by sertiflow (no verification code)")
+    row, fields = found
     facts = dict(
         code=row["code"],
         application_id=row["application_id"],
         state=row["state"],
         issued_on=row["issued_on"],
     )
-    what = (
-        f"packet {row['code']} of application #{row['application_id']}, stage "
-        f"{row['state']}, issued {row['issued_on'].isoformat()}"
-    )
-    if not hmac.compare_digest(sign_record(secret, dict(row)), row["signature"]):
+    what = _describe(row)
+    if not hmac.compare_digest(sign_record(secret, row, fields), row["signature"]):
         return Verdict(
             "record_tampered",
             f"the record of {what} does not match its signature: the database entry was changed",

@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from documents.catalog import TITLES
+from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES
 from documents.context import ApplicationInfo, OfficeInfo, PacketContext, UmkmInfo
 from documents.packets import office_from_settings
-from documents.render import CHECKLIST, COVER, Renderer
+from documents.render import Renderer
 from workflow.processes import ProcessRegistry
 from workflow.settings import Settings
 
@@ -79,7 +79,7 @@ def test_every_document_a_stage_names_is_shipped_with_a_title(name: str) -> None
 @pytest.mark.parametrize("name", referenced())
 def test_every_document_renders_from_a_minimal_context(name: str, lang: str) -> None:
     document = RENDERER.document(name, minimal(name, lang))
-    assert len(document.pages) >= 1
+    assert document.pages >= 1 and document.data.startswith(b"%PDF-")
     assert RENDERER.fetcher.refused == []
 
 
@@ -89,3 +89,24 @@ def test_a_static_guide_is_laid_out_once_and_reused() -> None:
     other_umkm = replace(ctx, umkm=replace(ctx.umkm, name="Lain"))
     assert RENDERER.document("guide/halal", other_umkm) is first
     assert RENDERER.document("guide/halal", replace(ctx, lang="en")) is not first
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in referenced() if n not in PER_PACKET and not RENDERER.is_static(n)]
+)
+def test_a_reusable_documents_key_ignores_the_stage_and_its_issue(name: str) -> None:
+    """What a later packet reuses must not show the stage or anything of the packet's own."""
+    ctx = minimal(name, "id")
+    later = replace(
+        ctx,
+        application=replace(ctx.application, state="SUBMITTED", state_label="Diajukan"),
+        documents=(name, "halal/application_letter"),
+        issued_on=date(2027, 1, 4),
+        reference="00001.07/PLUT/HLR/I/2027",
+        code="SF-CCCC-DDDD",
+        verify_url="http://localhost:8000/verifikasi/SF-CCCC-DDDD",
+    )
+    assert RENDERER.document_key(name, later) == RENDERER.document_key(name, ctx)
+    renamed = replace(ctx, umkm=replace(ctx.umkm, name="Sagu Ibu Ana"))
+    assert RENDERER.document_key(name, renamed) != RENDERER.document_key(name, ctx)
+    assert RENDERER.document_key(name, replace(ctx, lang="en")) != RENDERER.document_key(name, ctx)

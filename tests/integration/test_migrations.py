@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL
 from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
 from workflow.persistence.migrate import downgrade, upgrade
+from workflow.persistence.schema import Base
 
 ROWS = [
     "INSERT INTO regency (code, name, kind, seat) VALUES ('8171', 'Kota Ambon', 'kota', 'Ambon')",
@@ -56,6 +59,19 @@ def test_the_packet_migration_upgrades_a_database_with_applications_and_back(
     with empty_db.connect() as conn:
         details = conn.execute(text("SELECT details FROM application WHERE id = 1")).scalar()
     assert details in ({}, "{}")
+    downgrade(empty_db, "0002")
+    assert "issued_document" not in inspect(empty_db).get_table_names()
+    upgrade(empty_db)
+    assert "issued_document" in inspect(empty_db).get_table_names()
     downgrade(empty_db, "0001")
     assert schema_revision(empty_db) == "0001"
     empty_db.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_declare(empty_db: Engine) -> None:
+    upgrade(empty_db)
+    with empty_db.connect() as conn:
+        context = MigrationContext.configure(conn)
+        differences = compare_metadata(context, Base.metadata)
+    empty_db.dispose()
+    assert differences == []

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Collection, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
+from documents.context import PacketContext
+from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
-from documents.render import Renderer
+from documents.render import RenderedPdf, Renderer
 from documents.verify import verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office
 from workflow.directory import replace_profile
@@ -172,3 +176,166 @@ def test_the_reference_number_and_date_follow_indonesian_letter_practice(
     assert stored.issued_on == date(2026, 11, 2)
     # application number, then its audit position (opened, details recorded, preparation)
     assert f"{trademark_app:05d}.03/PLUT/MRK/XI/2026" in text_of(stored.path)
+
+
+class CountingRenderer(Renderer):
+    """A real renderer that remembers which documents it laid out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.laid_out: list[str] = []
+
+    def document(self, name: str, ctx: PacketContext) -> RenderedPdf:
+        if not self.is_static(name):
+            self.laid_out.append(name)
+        return super().document(name, ctx)
+
+
+def document_codes(service: PacketService) -> dict[str, str]:
+    with service.db.connect() as conn:
+        rows = conn.execute(select(DOCUMENTS.c.document, DOCUMENTS.c.code)).all()
+    return {row.document: row.code for row in rows}
+
+
+@pytest.fixture
+def counting(office: Office, tmp_path: Path) -> PacketService:
+    settings = Settings(storage_dir=str(tmp_path / "packets"), secret_key="s" * 40)
+    return PacketService(
+        office.db, settings, renderer=CountingRenderer(), today=office.workflow.today
+    )
+
+
+def test_a_later_packet_reuses_the_documents_an_earlier_one_issued_unchanged(
+    office: Office, counting: PacketService, trademark_app: int
+) -> None:
+    renderer = counting.renderer
+    assert isinstance(renderer, CountingRenderer)
+    preparation = counting.issue(trademark_app, "DOC_PREPARATION")
+    codes = document_codes(counting)
+    assert sorted(codes) == [
+        "trademark/filing_data",
+        "trademark/ownership_statement",
+        "trademark/umk_statement",
+    ]  # the covering letter, checklist and the office's dated letter belong to the packet
+    renderer.laid_out.clear()
+
+    filed = counting.issue(trademark_app, "FILED")
+
+    assert renderer.laid_out == ["common/cover_letter", "common/checklist"]
+    assert document_codes(counting) == codes
+    text = text_of(filed.path)
+    assert codes["trademark/filing_data"] in text and filed.code in text
+    assert "SAGU IBU ANA" in text
+    with counting.db.connect() as conn:
+        filing_pages = conn.execute(
+            select(DOCUMENTS.c.pages).where(DOCUMENTS.c.document == "trademark/filing_data")
+        ).scalar_one()
+    assert filed.pages == page_count(filed.path) == 1 + filing_pages + 1  # cover, checklist
+    assert codes["trademark/filing_data"] in text_of(preparation.path)
+    assert verify_pdf(counting.db, counting.secret, filed.path.read_bytes()).ok
+
+
+def test_a_changed_dossier_issues_the_document_again_under_a_new_code(
+    office: Office, counting: PacketService, trademark_app: int
+) -> None:
+    first = counting.issue(trademark_app, "DOC_PREPARATION")
+    before = document_codes(counting)["trademark/filing_data"]
+    office.workflow.set_details(
+        trademark_app, {"goods": "Sagu lempeng; Sagu tumbu"}, office.consultant
+    )
+
+    filed = counting.issue(trademark_app, "FILED")
+
+    with counting.db.connect() as conn:
+        codes = set(
+            conn.execute(
+                select(DOCUMENTS.c.code).where(DOCUMENTS.c.document == "trademark/filing_data")
+            ).scalars()
+        )
+    assert before in codes and len(codes) == 2
+    (after,) = codes - {before}
+    text = text_of(filed.path)
+    assert "Sagu tumbu" in text and after in text and before not in text
+    assert verify_pdf(counting.db, counting.secret, first.path.read_bytes()).ok
+
+
+def test_a_reused_documents_lost_file_is_rendered_again_under_its_code(
+    counting: PacketService, trademark_app: int
+) -> None:
+    counting.issue(trademark_app, "DOC_PREPARATION")
+    with counting.db.connect() as conn:
+        row = conn.execute(
+            select(DOCUMENTS).where(DOCUMENTS.c.document == "trademark/filing_data")
+        ).one()
+    lost = counting.store.path_of(row.content_hash)
+    lost.write_bytes(b"%PDF-1.7 damaged")
+
+    filed = counting.issue(trademark_app, "FILED")
+
+    with counting.db.connect() as conn:
+        again = conn.execute(select(DOCUMENTS).where(DOCUMENTS.c.id == row.id)).one()
+    assert (again.code, again.issued_on, again.reference) == (
+        row.code,
+        row.issued_on,
+        row.reference,
+    )
+    assert row.code in text_of(filed.path)
+    stored = counting.store.path_of(again.content_hash)
+    verdict = verify_pdf(counting.db, counting.secret, stored.read_bytes())
+    assert verdict.ok and verdict.code == row.code
+
+
+def test_a_document_verifies_on_its_own_and_a_changed_one_is_altered(
+    counting: PacketService, trademark_app: int
+) -> None:
+    counting.issue(trademark_app, "DOC_PREPARATION")
+    with counting.db.connect() as conn:
+        row = conn.execute(
+            select(DOCUMENTS).where(DOCUMENTS.c.document == "trademark/ownership_statement")
+        ).one()
+    data = counting.store.path_of(row.content_hash).read_bytes()
+    verdict = verify_pdf(counting.db, counting.secret, data)
+    assert (verdict.status, verdict.code, verdict.application_id, verdict.state) == (
+        "authentic",
+        row.code,
+        trademark_app,
+        "DOC_PREPARATION",
+    )
+    assert "Surat Pernyataan Kepemilikan Merek" in verdict.message
+    changed = bytearray(data)
+    changed[len(changed) // 2] ^= 0x20
+    altered = verify_pdf(counting.db, counting.secret, bytes(changed))
+    assert (altered.status, altered.code) == ("altered", row.code)
+    with counting.db.begin() as conn:
+        conn.execute(update(DOCUMENTS).values(state="FILED"))
+    assert verify_pdf(counting.db, counting.secret, data).status == "record_tampered"
+
+
+def test_two_workers_issuing_the_same_new_document_agree_on_one_record(
+    office: Office, counting: PacketService, trademark_app: int, tmp_path: Path
+) -> None:
+    counting.issue(trademark_app, "DOC_PREPARATION")
+    codes = document_codes(counting)
+    late = PacketService(
+        office.db,
+        counting.settings,
+        renderer=RENDERER,
+        today=office.workflow.today,
+    )
+    unseen: Iterator[dict[str, dict[str, Any]]] = iter(
+        [{}]
+    )  # the other worker's records are not committed yet when it looks
+
+    def records(application_id: int, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        found = next(unseen, None)
+        return found if found is not None else lookup(application_id, keys)
+
+    lookup = late.documents._records
+    late.documents._records = records  # type: ignore[method-assign]
+
+    filed = late.issue(trademark_app, "FILED")
+
+    assert document_codes(late) == codes
+    with office.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(DOCUMENTS)).scalar() == 3
+    assert codes["trademark/filing_data"] in text_of(filed.path)

@@ -33,6 +33,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Evidence",
+    "IssuedDocument",
     "IssuedPacket",
     "Material",
     "OutboxMessage",
@@ -213,6 +214,36 @@ class IssuedPacket(Base):
     code: Mapped[str] = mapped_column(String(16), unique=True)
     reference: Mapped[str] = mapped_column(String(60))
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    state: Mapped[str] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(8))
+    template_version: Mapped[str] = mapped_column(String(64))
+    inputs_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    signature: Mapped[str] = mapped_column(String(64))
+
+
+class IssuedDocument(Base):
+    """One document of a packet, issued once and reused by later packets while it is unchanged.
+
+    A product list, materials list or SJPH manual does not change between the packet that
+    prepares an application and the one that submits it. ``inputs_hash`` is the SHA-256 of the
+    document's HTML without its issue date, reference and verification code (``documents.
+    render.Renderer.document_key``): the same key gives back the stored PDF under the same
+    code, so a document's code resolves to it in every packet that carries it. ``state`` is the
+    stage whose packet first carried it.
+    """
+
+    __tablename__ = "issued_document"
+    __table_args__ = (Index("ix_issued_document_inputs", "application_id", "inputs_hash"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    reference: Mapped[str] = mapped_column(String(60))
+    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    document: Mapped[str] = mapped_column(String(60))
     state: Mapped[str] = mapped_column(String(40))
     lang: Mapped[str] = mapped_column(String(8))
     template_version: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,38 @@
+"""Documents' PDFs -> one packet PDF (pikepdf): pages copied as they are, nothing laid out again.
+
+Each document keeps its own fonts and its "Halaman 1 dari N"; the packet's metadata names its
+verification code, and the code is written once more after ``%%EOF``, where PDF readers ignore it
+and where it survives damage to the file's structure (``documents.verify.find_code``).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import pikepdf
+
+from documents.render import RenderedPdf
+
+__all__ = ["combine"]
+
+
+def combine(parts: Sequence[RenderedPdf], code: str, keywords: str) -> RenderedPdf:
+    """``parts`` in order as one PDF, its metadata (title, author) from the first part."""
+    if not parts:
+        raise ValueError("a packet needs at least one document")
+    sources = [pikepdf.Pdf.open(io.BytesIO(part.data)) for part in parts]
+    try:
+        with pikepdf.Pdf.new() as packet:
+            for source in sources:
+                packet.pages.extend(source.pages)
+            for key, value in sources[0].docinfo.items():
+                packet.docinfo[key] = value
+            packet.docinfo["/Keywords"] = keywords
+            out = io.BytesIO()
+            packet.save(out, deterministic_id=True)
+    finally:
+        for source in sources:
+            source.close()
+    data = out.getvalue() + f"%sertiflow {code}\n".encode()
+    return RenderedPdf(data, sum(part.pages for part in parts))

@@ -1,0 +1,144 @@
+"""A packet's documents: those of this packet laid out for it, the rest reused while unchanged.
+
+A halal application's product list, materials list, process flow and SJPH manual read the same in
+the packet that prepares the application and in the one that submits it; a trademark's filing
+data sheet is the same at preparation, filing and a formality correction. Such a document is
+issued once: it gets its own verification code, its own signed record (``issued_document``) and
+its own PDF in the store. A later packet whose document has the same key
+(``Renderer.document_key``: its HTML without issue date, reference and code) copies the stored
+pages instead of laying them out again; a stored file that is missing or damaged is rendered
+again under the recorded code, reference and date. The covering letter, the checklist and the
+dated letters (``catalog.PER_PACKET``) carry the packet's own code and are laid out for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from documents.catalog import PER_PACKET, packet_documents
+from documents.context import PacketContext
+from documents.render import RenderedPdf, Renderer
+from documents.signing import DOCUMENT_FIELDS, make_code, sign_record
+from documents.store import ContentStore
+from workflow.persistence.schema import IssuedDocument, table
+
+__all__ = ["DOCUMENTS", "DocumentIssuer"]
+
+DOCUMENTS = table(IssuedDocument)
+
+
+class DocumentIssuer:
+    """Gives each document of a packet as a PDF, issuing or reusing the application's own."""
+
+    def __init__(
+        self,
+        db: sa.Engine,
+        renderer: Renderer,
+        store: ContentStore,
+        secret: bytes,
+        verify_url: Callable[[str], str],
+    ) -> None:
+        self.db = db
+        self.renderer = renderer
+        self.store = store
+        self.secret = secret
+        self.verify_url = verify_url
+
+    def reusable(self, name: str) -> bool:
+        """Whether document ``name`` is issued once per application and reused."""
+        return name not in PER_PACKET and not self.renderer.is_static(name)
+
+    def parts(self, ctx: PacketContext) -> list[RenderedPdf]:
+        """The PDFs of the packet ``ctx`` describes (with its code, reference and date), in
+        order: covering letter, the stage's documents, checklist."""
+        names = packet_documents(ctx.documents)
+        keys = {n: self.renderer.document_key(n, ctx) for n in names if self.reusable(n)}
+        known = self._records(ctx.application.id, keys.values())
+        return [
+            self._reused(name, ctx, keys[name], known.get(keys[name]))
+            if name in keys
+            else self.renderer.document(name, ctx)
+            for name in names
+        ]
+
+    def _records(self, application_id: int, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        if not keys:
+            return {}
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(DOCUMENTS).where(
+                    DOCUMENTS.c.application_id == application_id,
+                    DOCUMENTS.c.inputs_hash.in_(list(keys)),
+                )
+            ).mappings()
+            return {row["inputs_hash"]: dict(row) for row in rows}
+
+    def _reused(
+        self, name: str, ctx: PacketContext, key: str, row: dict[str, Any] | None
+    ) -> RenderedPdf:
+        if row is not None:
+            data = self.store.read(row["content_hash"])
+            if data is not None:
+                return RenderedPdf(data, row["pages"])
+        return self._issue(name, ctx, key, row)
+
+    def _issue(
+        self, name: str, ctx: PacketContext, key: str, existing: dict[str, Any] | None
+    ) -> RenderedPdf:
+        if existing is None:
+            code = make_code(self.secret, "document", ctx.application.id, key)
+            reference, issued_on, state = ctx.reference, ctx.issued_on, ctx.application.state
+        else:
+            code, reference, issued_on = (
+                existing["code"],
+                existing["reference"],
+                existing["issued_on"],
+            )
+            state = existing["state"]
+        rendered = self.renderer.document(
+            name,
+            replace(
+                ctx,
+                code=code,
+                reference=reference,
+                issued_on=issued_on,
+                verify_url=self.verify_url(code),
+            ),
+        )
+        row: dict[str, Any] = {
+            "code": code,
+            "reference": reference,
+            "issued_on": issued_on,
+            "application_id": ctx.application.id,
+            "document": name,
+            "state": state,
+            "lang": ctx.lang,
+            "template_version": self.renderer.version,
+            "inputs_hash": key,
+            "content_hash": self.store.write(rendered.data),
+            "pages": rendered.pages,
+            "size": len(rendered.data),
+        }
+        row["signature"] = sign_record(self.secret, row, DOCUMENT_FIELDS)
+        try:
+            with self.db.begin() as conn:
+                if existing is None:
+                    conn.execute(sa.insert(DOCUMENTS).values(**row, created_at=datetime.now()))
+                else:
+                    conn.execute(
+                        sa.update(DOCUMENTS)
+                        .where(DOCUMENTS.c.id == existing["id"])
+                        .values({k: row[k] for k in ("content_hash", "pages", "size", "signature")})
+                    )
+        except IntegrityError:  # another worker issued the same document a moment ago
+            found = self._records(ctx.application.id, [key]).get(key)
+            if found is None:
+                raise
+            return self._reused(name, ctx, key, found)
+        return rendered
