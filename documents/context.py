@@ -118,10 +118,20 @@ class PacketContext:
     reference: str = ""
     code: str = ""
     verify_url: str = ""
+    # The own codes of enclosed documents an earlier packet issued (documents.issued), as
+    # (document, code): the covering letter lists them. Derived from the inputs.
+    enclosures: tuple[tuple[str, str], ...] = ()
 
     def unissued(self) -> PacketContext:
-        """This context without what its first issue fixes (date, reference, code)."""
-        return replace(self, issued_on=date(1970, 1, 1), reference="", code="", verify_url="")
+        """This context without what its first issue fixes (date, reference, codes)."""
+        return replace(
+            self,
+            issued_on=date(1970, 1, 1),
+            reference="",
+            code="",
+            verify_url="",
+            enclosures=(),
+        )
 
     def inputs_key(self) -> str:
         """SHA-256 of everything that decides the packet's content."""

@@ -60,12 +60,23 @@ class DocumentIssuer:
         names = packet_documents(ctx.documents)
         keys = {n: self.renderer.document_key(n, ctx) for n in names if self.reusable(n)}
         known = self._records(ctx.application.id, keys.values())
+        ctx = replace(
+            ctx,
+            enclosures=tuple(
+                (n, known[k]["code"] if k in known else self._new_code(ctx, k))
+                for n, k in keys.items()
+            ),
+        )
         return [
             self._reused(name, ctx, keys[name], known.get(keys[name]))
             if name in keys
             else self.renderer.document(name, ctx)
             for name in names
         ]
+
+    def _new_code(self, ctx: PacketContext, key: str) -> str:
+        """The code a document gets when first issued: the same for every worker."""
+        return make_code(self.secret, "document", ctx.application.id, key)
 
     def _records(self, application_id: int, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         if not keys:
@@ -92,7 +103,7 @@ class DocumentIssuer:
         self, name: str, ctx: PacketContext, key: str, existing: dict[str, Any] | None
     ) -> RenderedPdf:
         if existing is None:
-            code = make_code(self.secret, "document", ctx.application.id, key)
+            code = self._new_code(ctx, key)
             reference, issued_on, state = ctx.reference, ctx.issued_on, ctx.application.state
         else:
             code, reference, issued_on = (

@@ -226,12 +226,15 @@ def test_a_later_packet_reuses_the_documents_an_earlier_one_issued_unchanged(
     text = text_of(filed.path)
     assert codes["trademark/filing_data"] in text and filed.code in text
     assert "SAGU IBU ANA" in text
+    cover = PdfReader(io.BytesIO(filed.path.read_bytes())).pages[0].extract_text()
+    assert codes["trademark/filing_data"] in cover  # the letter lists each enclosure's code
     with counting.db.connect() as conn:
         filing_pages = conn.execute(
             select(DOCUMENTS.c.pages).where(DOCUMENTS.c.document == "trademark/filing_data")
         ).scalar_one()
     assert filed.pages == page_count(filed.path) == 1 + filing_pages + 1  # cover, checklist
-    assert codes["trademark/filing_data"] in text_of(preparation.path)
+    first_cover = PdfReader(io.BytesIO(preparation.path.read_bytes())).pages[0].extract_text()
+    assert all(code in first_cover for code in codes.values())
     assert verify_pdf(counting.db, counting.secret, filed.path.read_bytes()).ok
 
 
