@@ -102,33 +102,26 @@ class DocumentIssuer:
     def _issue(
         self, name: str, ctx: PacketContext, key: str, existing: dict[str, Any] | None
     ) -> RenderedPdf:
-        if existing is None:
-            code = self._new_code(ctx, key)
-            reference, issued_on, state = ctx.reference, ctx.issued_on, ctx.application.state
-        else:
-            code, reference, issued_on = (
-                existing["code"],
-                existing["reference"],
-                existing["issued_on"],
-            )
-            state = existing["state"]
+        first: dict[str, Any] = existing or {  # a lost file is made again as first issued
+            "code": self._new_code(ctx, key),
+            "reference": ctx.reference,
+            "issued_on": ctx.issued_on,
+            "state": ctx.application.state,
+        }
         rendered = self.renderer.document(
             name,
             replace(
                 ctx,
-                code=code,
-                reference=reference,
-                issued_on=issued_on,
-                verify_url=self.verify_url(code),
+                code=first["code"],
+                reference=first["reference"],
+                issued_on=first["issued_on"],
+                verify_url=self.verify_url(first["code"]),
             ),
         )
         row: dict[str, Any] = {
-            "code": code,
-            "reference": reference,
-            "issued_on": issued_on,
+            **{k: first[k] for k in ("code", "reference", "issued_on", "state")},
             "application_id": ctx.application.id,
             "document": name,
-            "state": state,
             "lang": ctx.lang,
             "template_version": self.renderer.version,
             "inputs_hash": key,
