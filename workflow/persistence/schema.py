@@ -209,6 +209,7 @@ class IssuedPacket(Base):
     __tablename__ = "issued_packet"
     __table_args__ = (
         Index("ix_issued_packet_inputs", "application_id", "state", "lang", "inputs_hash"),
+        Index("ix_issued_packet_content", "content_hash"),  # doc verify looks files up by hash
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
@@ -238,7 +239,10 @@ class IssuedDocument(Base):
     """
 
     __tablename__ = "issued_document"
-    __table_args__ = (Index("ix_issued_document_inputs", "application_id", "inputs_hash"),)
+    __table_args__ = (
+        Index("ix_issued_document_inputs", "application_id", "inputs_hash"),
+        Index("ix_issued_document_content", "content_hash"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     reference: Mapped[str] = mapped_column(String(60))

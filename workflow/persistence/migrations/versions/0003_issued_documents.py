@@ -1,4 +1,4 @@
-"""issued documents, reused between the packets of one application
+"""issued documents, reused between the packets of one application; verification by file hash
 
 Revision ID: 0003
 Revises: 0002
@@ -44,8 +44,12 @@ def upgrade() -> None:
         ["application_id", "inputs_hash"],
         unique=False,
     )
+    op.create_index("ix_issued_document_content", "issued_document", ["content_hash"])
+    op.create_index("ix_issued_packet_content", "issued_packet", ["content_hash"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_issued_packet_content", table_name="issued_packet")
+    op.drop_index("ix_issued_document_content", table_name="issued_document")
     op.drop_index("ix_issued_document_inputs", table_name="issued_document")
     op.drop_table("issued_document")
