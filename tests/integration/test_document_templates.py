@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
 from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES
 from documents.context import ApplicationInfo, OfficeInfo, PacketContext, UmkmInfo
 from documents.packets import office_from_settings
-from documents.render import Renderer
+from documents.render import Renderer, qr_data_uri
 from workflow.processes import ProcessRegistry
 from workflow.settings import Settings
 
@@ -110,3 +111,32 @@ def test_a_reusable_documents_key_ignores_the_stage_and_its_issue(name: str) -> 
     renamed = replace(ctx, umkm=replace(ctx.umkm, name="Sagu Ibu Ana"))
     assert RENDERER.document_key(name, renamed) != RENDERER.document_key(name, ctx)
     assert RENDERER.document_key(name, replace(ctx, lang="en")) != RENDERER.document_key(name, ctx)
+
+
+def letterhead_height(name: str, code: str) -> float:
+    ctx = replace(minimal(name, "id"), code=code, verify_url=f"http://localhost:8000/v/{code}")
+    document = RENDERER.layout(RENDERER.html(name, ctx, "id", qr=qr_data_uri(code)))
+
+    def find(box: Any) -> Any:
+        if "letterhead" in (box.element.get("class") or "").split() if box.element else False:
+            return box
+        for child in getattr(box, "children", ()):
+            found = find(child)
+            if found is not None:
+                return found
+        return None
+
+    letterhead = find(document.pages[0]._page_box)
+    assert letterhead is not None
+    return float(letterhead.height)
+
+
+@pytest.mark.parametrize(
+    "code", ["SF-5GQV-5XUC", "SF-WWWW-2MMM", "SF-5WWW-5WWW", "SF-MWMW-7WMW", "SF-WWWW-WWWW"]
+)
+def test_the_letterhead_is_as_tall_whatever_the_verification_code(code: str) -> None:
+    """Some codes once dropped under the QR code (by their letters and where they may break),
+    and the taller letterhead pushed a one-page pledge onto a second page."""
+    assert letterhead_height("halal/ikrar", code) == letterhead_height(
+        "halal/ikrar", "SF-IIII-IIII"
+    )
