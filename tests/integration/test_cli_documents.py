@@ -94,6 +94,17 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
     nothing = cli("packet", app_id, "--stage", "LPH_AUDIT", ok=False)
     assert "stages with packets: DOC_PREPARATION, SUBMITTED" in nothing.stderr
 
+    # The submission's packet copies the preparation's product list; that document, stored on
+    # its own, verifies on its own.
+    assert cli.json("packet", app_id, "--stage", "SUBMITTED")["outcome"] == "issued"
+    verdicts = [
+        cli.json("doc", "verify", str(path))["message"]
+        for path in sorted((tmp_path / "packets").rglob("*.pdf"))
+    ]
+    documents = [v for v in verdicts if v.startswith("authentic: document")]
+    assert any("(Daftar Nama Produk)" in v for v in documents), verdicts
+    assert all("first issued for stage DOC_PREPARATION" in v for v in documents)
+
 
 def test_the_backlog_report_is_a_pdf(office_cli: Cli, tmp_path: Path) -> None:
     cli = office_cli
