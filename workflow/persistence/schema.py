@@ -198,19 +198,13 @@ class ProcessStep(Base):
     description: Mapped[str] = mapped_column(Text)
 
 
-class IssuedPacket(Base):
-    """A document packet sertiflow issued: where its PDF is, and its signed verification record.
+class _SignedIssue:
+    """What a packet's and a document's verification record both hold.
 
-    ``inputs_hash`` covers everything the packet was made from (context, template version,
-    language): the same inputs give back the stored PDF. ``content_hash`` is the PDF's SHA-256,
-    also its file name; ``signature`` is an HMAC over the record with the office's secret key.
+    ``content_hash`` is the PDF's SHA-256, also its file name; ``signature`` is an HMAC over the
+    record with the office's secret key; ``code`` is what the PDF prints and its QR code encodes.
     """
 
-    __tablename__ = "issued_packet"
-    __table_args__ = (
-        Index("ix_issued_packet_inputs", "application_id", "state", "lang", "inputs_hash"),
-        Index("ix_issued_packet_content", "content_hash"),  # doc verify looks files up by hash
-    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(16), unique=True)
     reference: Mapped[str] = mapped_column(String(60))
@@ -227,7 +221,21 @@ class IssuedPacket(Base):
     signature: Mapped[str] = mapped_column(String(64))
 
 
-class IssuedDocument(Base):
+class IssuedPacket(_SignedIssue, Base):
+    """A document packet sertiflow issued: where its PDF is, and its signed verification record.
+
+    ``inputs_hash`` covers everything the packet was made from (context, template version,
+    language): the same inputs give back the stored PDF.
+    """
+
+    __tablename__ = "issued_packet"
+    __table_args__ = (
+        Index("ix_issued_packet_inputs", "application_id", "state", "lang", "inputs_hash"),
+        Index("ix_issued_packet_content", "content_hash"),  # doc verify looks files up by hash
+    )
+
+
+class IssuedDocument(_SignedIssue, Base):
     """One document of a packet, issued once and reused by later packets while it is unchanged.
 
     A product list, materials list or SJPH manual does not change between the packet that
@@ -243,21 +251,7 @@ class IssuedDocument(Base):
         Index("ix_issued_document_inputs", "application_id", "inputs_hash"),
         Index("ix_issued_document_content", "content_hash"),
     )
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    code: Mapped[str] = mapped_column(String(16), unique=True)
-    reference: Mapped[str] = mapped_column(String(60))
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
     document: Mapped[str] = mapped_column(String(60))
-    state: Mapped[str] = mapped_column(String(40))
-    lang: Mapped[str] = mapped_column(String(8))
-    template_version: Mapped[str] = mapped_column(String(64))
-    inputs_hash: Mapped[str] = mapped_column(String(64))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    pages: Mapped[int] = mapped_column(Integer)
-    size: Mapped[int] = mapped_column(Integer)
-    issued_on: Mapped[date] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    signature: Mapped[str] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
