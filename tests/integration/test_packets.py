@@ -191,6 +191,12 @@ class CountingRenderer(Renderer):
         return super().document(name, ctx)
 
 
+def document_row(service: PacketService, name: str) -> Any:
+    """The record of the application's one issued document ``name``."""
+    with service.db.connect() as conn:
+        return conn.execute(select(DOCUMENTS).where(DOCUMENTS.c.document == name)).one()
+
+
 def document_codes(service: PacketService) -> dict[str, str]:
     with service.db.connect() as conn:
         rows = conn.execute(select(DOCUMENTS.c.document, DOCUMENTS.c.code)).all()
@@ -228,10 +234,7 @@ def test_a_later_packet_reuses_the_documents_an_earlier_one_issued_unchanged(
     assert "SAGU IBU ANA" in text
     cover = PdfReader(io.BytesIO(filed.path.read_bytes())).pages[0].extract_text()
     assert codes["trademark/filing_data"] in cover  # the letter lists each enclosure's code
-    with counting.db.connect() as conn:
-        filing_pages = conn.execute(
-            select(DOCUMENTS.c.pages).where(DOCUMENTS.c.document == "trademark/filing_data")
-        ).scalar_one()
+    filing_pages = document_row(counting, "trademark/filing_data").pages
     assert filed.pages == page_count(filed.path) == 1 + filing_pages + 1  # cover, checklist
     first_cover = PdfReader(io.BytesIO(preparation.path.read_bytes())).pages[0].extract_text()
     assert all(code in first_cover for code in codes.values())
@@ -266,10 +269,7 @@ def test_a_reused_documents_lost_file_is_rendered_again_under_its_code(
     counting: PacketService, trademark_app: int
 ) -> None:
     counting.issue(trademark_app, "DOC_PREPARATION")
-    with counting.db.connect() as conn:
-        row = conn.execute(
-            select(DOCUMENTS).where(DOCUMENTS.c.document == "trademark/filing_data")
-        ).one()
+    row = document_row(counting, "trademark/filing_data")
     lost = counting.store.path_of(row.content_hash)
     lost.write_bytes(b"%PDF-1.7 damaged")
 
@@ -292,10 +292,7 @@ def test_a_document_verifies_on_its_own_and_a_changed_one_is_altered(
     counting: PacketService, trademark_app: int
 ) -> None:
     counting.issue(trademark_app, "DOC_PREPARATION")
-    with counting.db.connect() as conn:
-        row = conn.execute(
-            select(DOCUMENTS).where(DOCUMENTS.c.document == "trademark/ownership_statement")
-        ).one()
+    row = document_row(counting, "trademark/ownership_statement")
     data = counting.store.path_of(row.content_hash).read_bytes()
     verdict = verify_pdf(counting.db, counting.secret, data)
     assert (verdict.status, verdict.code, verdict.application_id, verdict.state) == (
