@@ -44,7 +44,7 @@ side by side in one run:
 The demo's clock ends now, so the mix of stages differs a little from day to day; the machine's
 load average is printed because other processes skew every figure here.
 
-The defaults take about 4 minutes on 2 idle cores (more under load), so the memory run is
+The defaults take about 3 minutes on 2 idle cores (more under load), so the memory run is
 shorter than the 500 renders the target is stated for: ``--only memory --renders 500`` gives it.
 
     .venv/bin/python -m bench.bench_packets [--apps 300] [--reps 3] [--packets 80] [--single 16]
@@ -918,7 +918,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0] if __doc__ else None,
         epilog="The defaults take about 3 minutes on 2 idle cores; --only memory --renders 500 "
-        "gives the memory figure over 500 packets (6-8 minutes).",
+        "gives the memory figure over 500 packets (about 4 minutes).",
     )
     add = parser.add_argument
     add("--apps", type=int, default=300, help="demo UMKM and applications (300)")
