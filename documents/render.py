@@ -24,7 +24,7 @@ from weasyprint import CSS, HTML, Document
 from weasyprint.text.fonts import FontConfiguration
 
 from documents.catalog import title
-from documents.context import PacketContext
+from documents.context import OfficeInfo, PacketContext
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, roman_month, rupiah, tr
 
@@ -74,7 +74,7 @@ class Renderer:
             url_fetcher=self.fetcher,
         )
         self.version = template_version(root)
-        self._static: dict[tuple[str, str], RenderedPdf] = {}
+        self._static: dict[tuple[str, str, OfficeInfo], RenderedPdf] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -113,12 +113,12 @@ class Renderer:
 
     def document(self, name: str, ctx: PacketContext) -> RenderedPdf:
         """Document ``name`` as a PDF of its own, carrying ``ctx``'s code, reference and date
-        (a static guide is rendered once per language and given back after that)."""
+        (a static guide is rendered once per language and office and given back after that)."""
         if not self.is_static(name):
             return self._write(
                 self.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
             )
-        key = (name, ctx.lang)
+        key = (name, ctx.lang, ctx.office)
         with self._lock:
             cached = self._static.get(key)
         if cached is None:

@@ -90,6 +90,8 @@ def test_a_static_guide_is_laid_out_once_and_reused() -> None:
     other_umkm = replace(ctx, umkm=replace(ctx.umkm, name="Lain"))
     assert RENDERER.document("guide/halal", other_umkm) is first
     assert RENDERER.document("guide/halal", replace(ctx, lang="en")) is not first
+    other_office = replace(ctx, office=replace(OFFICE, name="PLUT-KUMKM Kota Tual"))
+    assert RENDERER.document("guide/halal", other_office) is not first
 
 
 @pytest.mark.parametrize(
