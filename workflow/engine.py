@@ -468,20 +468,15 @@ class Engine:
             actor = self._admin(conn, username, "reassign applications")
             app = self.application(conn, app_id)
             assignee_id = self._assignee_id(conn, actor, consultant)
-            step = Step(
-                app.id,
-                self.clock(),
+            self._record_in_place(
+                conn,
+                app,
                 actor,
-                actor.organisation,
                 REASSIGN,
-                app.state,
-                app.state,
-                app.process_key,
-                app.process_version,
-                note=note,
-                data={"from": app.assignee_id, "to": assignee_id},
+                {"assignee_id": assignee_id},
+                note,
+                {"from": app.assignee_id, "to": assignee_id},
             )
-            record(conn, app, step, {"assignee_id": assignee_id}, [])
 
     def set_details(
         self, app_id: int, details: Mapping[str, str], username: str, *, note: str = ""
@@ -507,20 +502,7 @@ class Engine:
             raise InvalidInput(f"detail names are words of letters, digits and _: {bad}")
         merged = {**(app.details or {}), **{k: v.strip() for k, v in details.items()}}
         merged = {k: v for k, v in merged.items() if v}
-        step = Step(
-            app.id,
-            self.clock(),
-            actor,
-            actor.organisation,
-            DETAILS,
-            app.state,
-            app.state,
-            app.process_key,
-            app.process_version,
-            note=note,
-            data=dict(details),
-        )
-        record(conn, app, step, {}, [])
+        self._record_in_place(conn, app, actor, DETAILS, {}, note, dict(details))
         conn.execute(update(APPLICATIONS).where(APPLICATIONS.c.id == app.id).values(details=merged))
         return merged
 
@@ -540,20 +522,43 @@ class Engine:
                     f"{target.ident} has no state {app.state}; move the application to a state "
                     "both versions share first"
                 )
-            step = Step(
-                app.id,
-                self.clock(),
+            self._record_in_place(
+                conn,
+                app,
                 actor,
-                actor.organisation,
                 MIGRATE,
-                app.state,
-                app.state,
-                target.key,
-                target.version,
-                note=note,
-                data={"from_version": app.process_version, "to_version": to_version},
+                {"process_version": to_version},
+                note,
+                {"from_version": app.process_version, "to_version": to_version},
             )
-            record(conn, app, step, {"process_version": to_version}, [])
+
+    def _record_in_place(
+        self,
+        conn: Connection,
+        app: Row[Any],
+        actor: Actor,
+        trigger: str,
+        changes: dict[str, Any],
+        note: str,
+        data: dict[str, Any],
+    ) -> None:
+        """Audit an administrative step that leaves the application in its state, and apply
+        ``changes``; the step is recorded under the version the application ends up on."""
+        version = changes.get("process_version", app.process_version)
+        step = Step(
+            app.id,
+            self.clock(),
+            actor,
+            actor.organisation,
+            trigger,
+            app.state,
+            app.state,
+            app.process_key,
+            version,
+            note=note,
+            data=data,
+        )
+        record(conn, app, step, changes, [])
 
     def _admin(self, conn: Connection, username: str, what: str) -> Actor:
         actor = self.actor(conn, username)
