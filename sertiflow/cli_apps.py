@@ -20,7 +20,7 @@ from workflow.directory import (
 )
 from workflow.directory import dossier as read_dossier
 from workflow.errors import InvalidInput
-from workflow.evidence import EVIDENCE_KINDS
+from workflow.evidence import EVIDENCE_KINDS, expired
 from workflow.ledger import USERS
 from workflow.model import Role
 from workflow.queries import ApplicationFilter, application_detail, history, list_applications
@@ -428,7 +428,7 @@ def dossier_show(state: State, nib: str) -> None:
     rows = read_dossier(runtime.db, nib)
     today = runtime.today()
     for row in rows:
-        row["expired"] = bool(row["valid_until"] and row["valid_until"] < today)
+        row["expired"] = expired(row["valid_until"], today)
     if state.as_json:
         print_json(rows)
     else:

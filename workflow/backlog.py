@@ -214,10 +214,18 @@ def _name_groups(
 ) -> None:
     for key, group in groups["process"].items():
         group.name = registry.get(key).title
-    users = dict(conn.execute(select(USERS.c.id, USERS.c.full_name)).all())
+    ids = [int(key) for key in groups["consultant"] if key]
+    users = dict(
+        conn.execute(select(USERS.c.id, USERS.c.full_name).where(USERS.c.id.in_(ids))).all()
+    )
     for key, group in groups["consultant"].items():
         group.name = users.get(int(key), key) if key else "(belum ditugaskan)"
-    regencies = dict(conn.execute(select(REGENCIES.c.code, REGENCIES.c.name)).all())
+    codes = list(groups["regency"])
+    regencies = dict(
+        conn.execute(
+            select(REGENCIES.c.code, REGENCIES.c.name).where(REGENCIES.c.code.in_(codes))
+        ).all()
+    )
     for key, group in groups["regency"].items():
         group.name = regencies.get(key, key)
 

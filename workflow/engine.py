@@ -195,12 +195,11 @@ class Engine:
         linked_from: int | None,
     ) -> int:
         umkm_id, regency_code = owner
-        pipeline = [n for n, s in definition.states.items() if s.phase is Phase.PIPELINE]
-        existing = conn.scalar(
+        existing = conn.scalar(  # open under any version of the process
             select(APPLICATIONS.c.id).where(
                 APPLICATIONS.c.umkm_id == umkm_id,
                 APPLICATIONS.c.process_key == definition.key,
-                APPLICATIONS.c.state.in_(pipeline),
+                APPLICATIONS.c.phase == Phase.PIPELINE.value,
             )
         )
         if existing is not None:

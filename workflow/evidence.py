@@ -7,8 +7,9 @@ Indonesian name (what the consultant and the UMKM call it) and says whether it e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
-__all__ = ["EVIDENCE_KINDS", "EvidenceKind", "evidence_kind"]
+__all__ = ["EVIDENCE_KINDS", "EvidenceKind", "evidence_kind", "expired"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,3 +87,9 @@ def evidence_kind(key: str) -> EvidenceKind:
     except KeyError:
         known = ", ".join(sorted(EVIDENCE_KINDS))
         raise KeyError(f"unknown evidence kind {key!r}; known kinds: {known}") from None
+
+
+def expired(valid_until: date | None, today: date) -> bool:
+    """Whether a dossier document valid until ``valid_until`` has expired by ``today`` (one with
+    no end date never does): the one rule guards, packets and the CLI share."""
+    return valid_until is not None and valid_until < today

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from workflow.errors import NotFound
-from workflow.evidence import EVIDENCE_KINDS
-from workflow.ledger import APPLICATIONS, EVIDENCE, REGENCIES, UMKM, USERS
+from workflow.evidence import EVIDENCE_KINDS, expired
+from workflow.ledger import APPLICATIONS, REGENCIES, SELECT_EVIDENCE, UMKM, USERS
 from workflow.model import ProcessDefinition
 from workflow.persistence.schema import Material, ProcessStep, Product, table
 from workflow.processes import ProcessRegistry
@@ -101,14 +101,7 @@ def load_facts(
     umkm = conn.execute(select(UMKM).where(UMKM.c.id == app.umkm_id)).one()._asdict()
     regency = conn.scalar(select(REGENCIES.c.name).where(REGENCIES.c.code == umkm["regency_code"]))
     definition = registry.get(app.process_key, app.process_version)
-    on_file = {
-        r.kind: r
-        for r in conn.execute(
-            select(EVIDENCE.c.kind, EVIDENCE.c.reference, EVIDENCE.c.valid_until).where(
-                EVIDENCE.c.umkm_id == app.umkm_id
-            )
-        )
-    }
+    on_file = {r.kind: r for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})}
     checklist = []
     for kind in _required_kinds(definition):
         item = on_file.get(kind)
@@ -116,7 +109,7 @@ def load_facts(
             "missing"
             if item is None
             else "expired"
-            if item.valid_until is not None and item.valid_until < today
+            if expired(item.valid_until, today)
             else "present"
         )
         checklist.append(

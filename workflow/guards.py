@@ -14,7 +14,7 @@ from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workflow.evidence import EVIDENCE_KINDS
+from workflow.evidence import EVIDENCE_KINDS, expired
 from workflow.policy import Policy
 
 __all__ = [
@@ -100,8 +100,8 @@ def missing_evidence(ctx: GuardContext, kinds: tuple[str, ...]) -> list[str]:
         name = EVIDENCE_KINDS[kind].name
         if item is None:
             problems.append(f"missing {kind} ({name})")
-        elif item.valid_until is not None and item.valid_until < ctx.today:
-            problems.append(f"expired {kind} ({name}), valid until {item.valid_until.isoformat()}")
+        elif expired(item.valid_until, ctx.today):
+            problems.append(f"expired {kind} ({name}), valid until {item.valid_until}")
     return problems
 
 

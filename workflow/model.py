@@ -219,7 +219,3 @@ class ProcessDefinition:
     def triggers(self) -> list[str]:
         """Every trigger name, once, in definition order."""
         return list(dict.fromkeys(t.trigger for t in self.transitions))
-
-    def states_tagged(self, tag: str) -> frozenset[str]:
-        """Names of the states that carry ``tag``."""
-        return frozenset(name for name, state in self.states.items() if tag in state.tags)

@@ -16,15 +16,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-__all__ = ["SCHEMA_REVISION", "connect", "is_sqlite", "schema_revision"]
+__all__ = ["SCHEMA_REVISION", "connect", "schema_revision"]
 
 SCHEMA_REVISION = "0003"
 """The newest migration; a test checks it against Alembic's head."""
-
-
-def is_sqlite(engine: Engine) -> bool:
-    """True for a SQLite database."""
-    return engine.dialect.name == "sqlite"
 
 
 def connect(url: str, *, echo: bool = False) -> Engine:
@@ -47,8 +42,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.execute("PRAGMA foreign_keys=ON")  # the busy timeout is connect()'s timeout=60
     cursor.close()
 
 
