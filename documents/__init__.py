@@ -48,7 +48,8 @@ def issue_packet(
     """The packet of ``stage`` of the application: issued, or the stored one if its inputs have
     not changed. One renderer (fonts, stylesheet, static pages) is shared per process."""
     renderer = shared_renderer()
+    # Without ``today`` the service dates packets in the office's time zone, not the host's.
     service = PacketService(
-        db, settings, renderer=renderer, today=(lambda: today) if today is not None else date.today
+        db, settings, renderer=renderer, today=(lambda: today) if today is not None else None
     )
     return service.issue(application_id, stage, lang)

@@ -96,7 +96,7 @@ class PacketService:
         self.settings = settings
         self.renderer = renderer or Renderer()
         self.registry = registry or ProcessRegistry()
-        zone = ZoneInfo(settings.timezone)
+        zone = ZoneInfo(settings.policy.timezone)  # the engine's "today" too
         self.today = today or (lambda: datetime.now(zone).date())
         self.store = ContentStore(Path(settings.storage_dir))
         self.secret = settings.secret_key.encode()
@@ -109,8 +109,9 @@ class PacketService:
         """The packet of ``state`` (default: the current one) of the application."""
         if lang not in LANGUAGES:
             raise InvalidInput(f"language {lang!r}: use one of {', '.join(LANGUAGES)}")
+        issued_on = self.today()  # once: the checklist is judged on the day the packet is dated
         with self.db.connect() as conn:
-            facts = load_facts(conn, self.registry, application_id, self.today())
+            facts = load_facts(conn, self.registry, application_id, issued_on)
         stage = state or facts.state
         definition = facts.definition
         if stage not in definition.states:
@@ -127,7 +128,6 @@ class PacketService:
         existing = self._find(application_id, stage, lang, inputs)
         if existing is not None:
             return self._reuse_or_regenerate(existing, ctx)
-        issued_on = self.today()
         code = make_code(self.secret, application_id, stage, lang, inputs, self.renderer.version)
         reference = (
             f"{application_id:05d}.{facts.audit_seq:02d}/PLUT/"

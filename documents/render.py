@@ -26,7 +26,7 @@ from weasyprint.text.fonts import FontConfiguration
 from documents.catalog import title
 from documents.context import OfficeInfo, PacketContext
 from documents.fetcher import AssetsOnlyFetcher
-from documents.formatting import long_date, number, roman_month, rupiah, tr
+from documents.formatting import long_date, number, rupiah, tr
 
 __all__ = ["ASSETS", "RenderedPdf", "Renderer", "template_version"]
 
@@ -36,9 +36,11 @@ _STATIC_PREFIX = "guide/"
 
 
 def template_version(root: Path = ASSETS) -> str:
-    """A hash over every shipped asset: a changed template, style or font is a new version."""
+    """A hash over every asset a packet is made from: a changed template, style or font is a new
+    version (the admin's backlog report is not part of any packet)."""
+    report = root / "documents" / "report"
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and report not in p.parents):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -94,7 +96,6 @@ class Renderer:
             "tanggal": partial(long_date, lang=lang),
             "rupiah": partial(rupiah, lang=lang),
             "angka": partial(number, lang=lang),
-            "bulan_romawi": roman_month,
             "doc_title": partial(title, lang=lang),
         }
         return template.render(ctx=ctx, lang=lang, **helpers, **extra)

@@ -21,17 +21,14 @@ class ContentStore:
         return self.root / content_hash[:2] / f"{content_hash}.pdf"
 
     def read(self, content_hash: str) -> bytes | None:
-        """The stored PDF, or None if it is missing or no longer matches its hash (a damaged
-        file is removed, so that it is written again under its name)."""
-        path = self.path_of(content_hash)
+        """The stored PDF, or None if it is missing or no longer matches its hash. A damaged
+        file is left for ``write`` to replace atomically: removing it here could remove the good
+        file another worker has just written in its place."""
         try:
-            data = path.read_bytes()
+            data = self.path_of(content_hash).read_bytes()
         except FileNotFoundError:
             return None
-        if hashlib.sha256(data).hexdigest() == content_hash:
-            return data
-        path.unlink(missing_ok=True)
-        return None
+        return data if hashlib.sha256(data).hexdigest() == content_hash else None
 
     def write(self, data: bytes) -> str:
         """Store ``data`` (atomically: readers never see half a file); its SHA-256."""

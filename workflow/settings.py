@@ -37,7 +37,6 @@ class Settings:
     office_city: str = "Ambon"
     office_head: str = "Kepala UPTD PLUT-KUMKM Provinsi Maluku"
     office_logo: str = ""  # a PNG, JPEG or SVG file; empty: the shipped logo
-    timezone: str = "Asia/Jakarta"
     mail_dir: str = "var/mail"
     storage_dir: str = "var/packets"
     public_url: str = "http://localhost:8000"
@@ -84,7 +83,6 @@ class Settings:
             office_city=get("OFFICE_CITY", cls.office_city),
             office_head=get("OFFICE_HEAD", cls.office_head),
             office_logo=get("OFFICE_LOGO", cls.office_logo),
-            timezone=timezone,
             mail_dir=get("MAIL_DIR", cls.mail_dir),
             storage_dir=get("STORAGE_DIR", cls.storage_dir),
             public_url=get("PUBLIC_URL", cls.public_url).rstrip("/"),

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
+from documents import issue_packet
 from documents.context import PacketContext
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
@@ -21,6 +23,7 @@ from tests.support import TRADEMARK_EVIDENCE, Office
 from workflow.directory import replace_profile
 from workflow.errors import InvalidInput
 from workflow.facts import MaterialFacts, ProductFacts
+from workflow.policy import Policy
 from workflow.settings import Settings
 
 RENDERER = Renderer()  # one per test session, as one per worker process in production
@@ -339,3 +342,19 @@ def test_two_workers_issuing_the_same_new_document_agree_on_one_record(
     with office.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(DOCUMENTS)).scalar() == 3
     assert codes["trademark/filing_data"] in text_of(filed.path)
+
+
+def test_the_workers_entry_point_dates_packets_by_the_offices_clock(
+    office: Office, trademark_app: int, tmp_path: Path
+) -> None:
+    """Not by the host's: a UTC server would otherwise date Maluku's packets a day early every
+    morning before 09:00 WIT."""
+    settings = Settings(
+        storage_dir=str(tmp_path / "packets"),
+        secret_key="s" * 40,
+        policy=Policy(timezone="Asia/Jayapura"),
+    )
+    before = datetime.now(ZoneInfo("Asia/Jayapura")).date()
+    stored = issue_packet(office.db, settings, trademark_app)
+    assert stored.outcome == "issued"
+    assert stored.issued_on in (before, datetime.now(ZoneInfo("Asia/Jayapura")).date())
