@@ -8,6 +8,7 @@ and must set a real secret key.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workflow.model import Deadline
 from workflow.policy import Policy
+from workflow.processes import DEFAULT_DEFINITIONS
 
 __all__ = ["Settings", "SettingsError"]
 
@@ -91,12 +93,25 @@ class Settings:
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    text = env.get(f"SERTIFLOW_{name}", "").strip().replace(".", "").replace("_", "")
-    if not text:
+    """A whole number, written 500000000, 500.000.000 (Indonesian thousands) or 500_000_000."""
+    raw = env.get(f"SERTIFLOW_{name}", "").strip()
+    if not raw:
         return default
+    text = raw.replace("_", "")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+        text = text.replace(".", "")
     if not text.isdigit():
-        raise SettingsError(f"SERTIFLOW_{name} must be a whole number, got {text!r}")
+        raise SettingsError(
+            f"SERTIFLOW_{name} must be a whole number (e.g. 500000000 or 500.000.000), "
+            f"got {raw!r}"
+        )
     return int(text)
+
+
+_STATES: dict[str, set[str]] = {}
+for _definition in DEFAULT_DEFINITIONS:
+    _STATES.setdefault(_definition.key, set()).update(_definition.states)
+"""Every state of every version of each process: what a deadline override may name."""
 
 
 def _deadlines(text: str) -> dict[str, Deadline]:
@@ -108,6 +123,14 @@ def _deadlines(text: str) -> dict[str, Deadline]:
             raise SettingsError(
                 f"SERTIFLOW_DEADLINES item {item!r}: write process.STATE=amount+unit, "
                 "e.g. halal_regular.FEE_SET_INVOICED=5hk"
+            )
+        process, _, state = key.strip().partition(".")
+        states = _STATES.get(process)
+        if states is None or state not in states:
+            known = ", ".join(sorted(states)) if states else ", ".join(sorted(_STATES))
+            what = f"state of {process}" if states else "process"
+            raise SettingsError(
+                f"SERTIFLOW_DEADLINES item {item!r}: no such {what}; known: {known}"
             )
         try:
             result[key.strip()] = Deadline.parse(value, basis="configured")

@@ -1,0 +1,38 @@
+"""Settings read from the environment: what is accepted, and what is refused with a clear error."""
+
+from __future__ import annotations
+
+import pytest
+
+from workflow.settings import Settings, SettingsError
+
+
+def test_amounts_take_indonesian_thousands_separators_and_underscores() -> None:
+    for written in ("300000000", "300.000.000", "300_000_000"):
+        settings = Settings.from_env({"SERTIFLOW_SELF_DECLARE_MAX_TURNOVER": written})
+        assert settings.policy.self_declare_max_turnover == 300_000_000
+
+
+@pytest.mark.parametrize("written", ["1.5", "4,5", "empat", "1.50"])
+def test_a_number_that_is_not_whole_is_refused_not_misread(written: str) -> None:
+    """``1.5`` once became 15 (the dot taken for a thousands separator)."""
+    with pytest.raises(SettingsError, match="SERTIFLOW_SNI_VALIDITY_YEARS must be a whole number"):
+        Settings.from_env({"SERTIFLOW_SNI_VALIDITY_YEARS": written})
+
+
+def test_a_deadline_override_names_a_real_process_and_state() -> None:
+    settings = Settings.from_env({"SERTIFLOW_DEADLINES": "trademark.FORMALITY_EXAM=20days"})
+    assert settings.policy.deadline_overrides["trademark.FORMALITY_EXAM"].amount == 20
+    with pytest.raises(SettingsError, match=r"no such state of halal_regular; known: .*SUBMITTED"):
+        Settings.from_env({"SERTIFLOW_DEADLINES": "halal_regular.SUBMITED=5hk"})
+    with pytest.raises(SettingsError, match="no such process; known: halal_regular"):
+        Settings.from_env({"SERTIFLOW_DEADLINES": "halal_reguler.SUBMITTED=5hk"})
+    with pytest.raises(SettingsError, match=r"write process\.STATE=amount"):
+        Settings.from_env({"SERTIFLOW_DEADLINES": "SUBMITTED=5hk"})
+
+
+def test_production_refuses_the_development_secret_and_a_bad_time_zone() -> None:
+    with pytest.raises(SettingsError, match="SERTIFLOW_SECRET_KEY must be set"):
+        Settings.from_env({"SERTIFLOW_ENV": "production"})
+    with pytest.raises(SettingsError, match="SERTIFLOW_TIMEZONE 'WIT' is not a time zone"):
+        Settings.from_env({"SERTIFLOW_TIMEZONE": "WIT"})
