@@ -6,7 +6,7 @@ line ``error: ...`` on standard error (and ``{"error": {...}}`` with ``--json``)
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +46,9 @@ def main(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        fail(None, "invalid_settings", str(error))
+        fail(as_json, "invalid_settings", str(error))
     if database_url:
-        settings = Settings(**{**settings.__dict__, "database_url": database_url})
+        settings = replace(settings, database_url=database_url)
     ctx.obj = State(settings, as_json)
 
 
@@ -169,7 +169,7 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
             f"{created} created, {updated} updated" + ("" if written else " (nothing written)")
         )
     if refusal is not None:
-        fail(None, "invalid_input", refusal)
+        fail(False, "invalid_input", refusal)  # the JSON report is already printed
 
 
 @main.group()

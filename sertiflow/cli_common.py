@@ -36,9 +36,9 @@ class State:
         return self._runtime
 
 
-def fail(state: State | None, code: str, message: str) -> NoReturn:
-    """Report an error the sertiflow way and exit 1."""
-    if state is not None and state.as_json:
+def fail(as_json: bool, code: str, message: str) -> NoReturn:
+    """Report an error the sertiflow way (also as a JSON document under --json) and exit 1."""
+    if as_json:
         print_json({"error": {"code": code, "message": message}})
     err_console.print(f"error: {message}", markup=False, soft_wrap=True)
     sys.exit(1)
@@ -50,15 +50,16 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         state = click.get_current_context().find_object(State)
+        as_json = state is not None and state.as_json
         try:
             return command(*args, **kwargs)
         except SertiflowError as error:
-            fail(state, error.code, str(error))
+            fail(as_json, error.code, str(error))
         except SettingsError as error:
-            fail(state, "invalid_input", str(error))
+            fail(as_json, "invalid_input", str(error))
         except SQLAlchemyError as error:
             reason = getattr(error, "orig", None) or error
-            fail(state, "database_error", f"database error: {reason}")
+            fail(as_json, "database_error", f"database error: {reason}")
 
     return wrapper
 

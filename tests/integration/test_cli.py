@@ -202,3 +202,11 @@ def test_the_demo_office_fills_the_backlog_and_verifies(cli: Cli) -> None:
     again = cli("demo", "--if-empty")
     assert "not loaded again" in again.stdout
     assert "already has users" in cli("demo", ok=False).stderr
+
+
+def test_bad_settings_are_reported_as_json_when_json_is_asked_for(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "office.db")
+    cli.env["SERTIFLOW_ENV"] = "staging"
+    result = cli("--json", "process", "list", ok=False)
+    assert json.loads(result.stdout)["error"]["code"] == "invalid_settings"
+    assert "SERTIFLOW_ENV must be development, test or production" in result.stderr
