@@ -186,13 +186,12 @@ def add_evidence(
             "added_at": now,
             "added_by": user_id,
         }
-        done = conn.execute(
-            update(Evidence)
-            .where(Evidence.umkm_id == umkm_id, Evidence.kind == kind)
-            .values(**values)
+        # One statement: two people adding the same kind at once both land, the later wins.
+        conn.execute(
+            _insert_for(conn)(Evidence)
+            .values(umkm_id=umkm_id, kind=kind, **values)
+            .on_conflict_do_update(index_elements=["umkm_id", "kind"], set_=values)
         )
-        if done.rowcount == 0:
-            conn.execute(table(Evidence).insert().values(umkm_id=umkm_id, kind=kind, **values))
 
 
 def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:

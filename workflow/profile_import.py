@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,38 +100,37 @@ def read_profile(path: Path) -> Profile:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises several kinds for a damaged file
         raise InvalidInput(f"{path.name} cannot be read as a workbook: {error}") from None
-    problems: list[str] = []
-    missing = [name for name in _SHEETS if name not in book.sheetnames]
-    if missing:
-        raise InvalidInput(
-            f"{path.name} lacks the sheets {', '.join(missing)} "
-            f"(it has {', '.join(book.sheetnames)})"
-        )
-    products = [
-        ProductFacts(r["name"], r.get("description", ""))
-        for number, r in _rows(book["Produk"], "Produk", problems)
-        if _required(r, "name", "Produk", number, problems)
-    ]
-    materials = []
-    for number, r in _rows(book["Bahan"], "Bahan", problems):
-        category = CATEGORIES.get(_key(r.get("category")))
-        if not _required(r, "name", "Bahan", number, problems):
-            continue
-        if category is None:
-            problems.append(
-                f"sheet Bahan row {number}: Kategori {r.get('category', '')!r} must "
-                "be bahan baku, bahan tambahan or bahan penolong"
+    with closing(book):  # a read-only workbook keeps its file open until closed
+        problems: list[str] = []
+        missing = [name for name in _SHEETS if name not in book.sheetnames]
+        if missing:
+            raise InvalidInput(
+                f"{path.name} lacks the sheets {', '.join(missing)} "
+                f"(it has {', '.join(book.sheetnames)})"
             )
-            continue
-        materials.append(
-            MaterialFacts(r["name"], category, r.get("supplier", ""), r.get("halal_evidence", ""))
-        )
-    steps = [
-        r["step"]
-        for number, r in _rows(book["Proses"], "Proses", problems)
-        if _required(r, "step", "Proses", number, problems)
-    ]
-    book.close()
+        products = [
+            ProductFacts(r["name"], r.get("description", ""))
+            for number, r in _rows(book["Produk"], "Produk", problems)
+            if _required(r, "name", "Produk", number, problems)
+        ]
+        materials = []
+        for number, r in _rows(book["Bahan"], "Bahan", problems):
+            category = CATEGORIES.get(_key(r.get("category")))
+            if not _required(r, "name", "Bahan", number, problems):
+                continue
+            if category is None:
+                problems.append(
+                    f"sheet Bahan row {number}: Kategori {r.get('category', '')!r} must "
+                    "be bahan baku, bahan tambahan or bahan penolong"
+                )
+                continue
+            supplier, evidence = r.get("supplier", ""), r.get("halal_evidence", "")
+            materials.append(MaterialFacts(r["name"], category, supplier, evidence))
+        steps = [
+            r["step"]
+            for number, r in _rows(book["Proses"], "Proses", problems)
+            if _required(r, "step", "Proses", number, problems)
+        ]
     if problems:
         raise InvalidInput(f"{path.name}: " + "; ".join(problems) + "; nothing was imported")
     return Profile(tuple(products), tuple(materials), tuple(steps))

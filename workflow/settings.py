@@ -102,8 +102,7 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         text = text.replace(".", "")
     if not text.isdigit():
         raise SettingsError(
-            f"SERTIFLOW_{name} must be a whole number (e.g. 500000000 or 500.000.000), "
-            f"got {raw!r}"
+            f"SERTIFLOW_{name} must be a whole number (e.g. 500000000 or 500.000.000), got {raw!r}"
         )
     return int(text)
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.support import Office, app_row, audit_rows, snapshot
 from workflow.audit import DETAILS, verify_chain
+from workflow.directory import add_evidence, dossier
 from workflow.errors import InvalidInput, NotPermitted
 
 
@@ -39,3 +42,29 @@ def test_others_may_not_change_details_and_bad_names_are_refused(office: Office)
         office.workflow.set_details(app, {"mark name<>": "X"}, office.admin)
     assert snapshot(office) == before
     assert office.workflow.set_details(app, {"mark_name": "X"}, office.admin) == {"mark_name": "X"}
+
+
+def test_a_newer_dossier_document_of_a_kind_replaces_the_older_one(office: Office) -> None:
+    office.give_evidence(office.nib, ("nib",), valid_until=date(2026, 12, 31))
+    add_evidence(
+        office.db,
+        office.nib,
+        "nib",
+        "NIB perubahan 2026.pdf",
+        valid_until=None,
+        added_by=office.consultant,
+        now=office.clock(),
+    )
+    rows = [r for r in dossier(office.db, office.nib) if r["kind"] == "nib"]
+    assert len(rows) == 1
+    assert (rows[0]["reference"], rows[0]["valid_until"]) == ("NIB perubahan 2026.pdf", None)
+    with pytest.raises(InvalidInput, match="unknown evidence kind 'akta'; known kinds: "):
+        add_evidence(
+            office.db,
+            office.nib,
+            "akta",
+            "x.pdf",
+            valid_until=None,
+            added_by=None,
+            now=office.clock(),
+        )
