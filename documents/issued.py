@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from documents.catalog import PER_PACKET, packet_documents
 from documents.context import PacketContext
 from documents.render import RenderedPdf, Renderer
-from documents.signing import DOCUMENT_FIELDS, make_code, sign_record
+from documents.signing import DOCUMENT_FIELDS, make_code, sign_record, trusted
 from documents.store import ContentStore
 from workflow.persistence.schema import IssuedDocument, table
 
@@ -88,7 +88,10 @@ class DocumentIssuer:
                     DOCUMENTS.c.inputs_hash.in_(list(keys)),
                 )
             ).mappings()
-            return {row["inputs_hash"]: dict(row) for row in rows}
+            return {
+                row["inputs_hash"]: trusted(self.secret, dict(row), DOCUMENT_FIELDS, "document")
+                for row in rows
+            }
 
     def _reused(
         self, name: str, ctx: PacketContext, key: str, row: dict[str, Any] | None

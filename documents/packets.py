@@ -27,7 +27,7 @@ from documents.context import OfficeInfo, PacketContext, build_context
 from documents.formatting import LANGUAGES, roman_month
 from documents.issued import DocumentIssuer
 from documents.render import ASSETS, Renderer
-from documents.signing import make_code, sign_record
+from documents.signing import PACKET_FIELDS, make_code, sign_record, trusted
 from documents.store import ContentStore
 from workflow.errors import InvalidInput
 from workflow.facts import load_facts
@@ -162,7 +162,7 @@ class PacketService:
                 .mappings()
                 .first()
             )
-        return None if row is None else dict(row)
+        return None if row is None else trusted(self.secret, dict(row), PACKET_FIELDS, "packet")
 
     def _reuse_or_regenerate(self, row: dict[str, Any], ctx: PacketContext) -> StoredPacket:
         if self.store.read(row["content_hash"]) is not None:

@@ -8,7 +8,17 @@ import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["DOCUMENT_FIELDS", "PACKET_FIELDS", "make_code", "sign_record"]
+from workflow.errors import SertiflowError
+
+__all__ = [
+    "DOCUMENT_FIELDS",
+    "PACKET_FIELDS",
+    "RecordTampered",
+    "make_code",
+    "sign_record",
+    "signature_ok",
+    "trusted",
+]
 
 PACKET_FIELDS = (
     "code",
@@ -22,8 +32,10 @@ PACKET_FIELDS = (
     "issued_on",
 )
 """What a packet's verification vouches for."""
-DOCUMENT_FIELDS = (*PACKET_FIELDS, "document")
-"""What a reusable document's verification vouches for: a packet's fields and its template."""
+DOCUMENT_FIELDS = (*PACKET_FIELDS, "document", "reference")
+"""What a reusable document's verification vouches for: a packet's fields, its template, and the
+reference it prints (a later packet re-prints it if the file has to be made again). Packets'
+records predate this and do not sign their reference."""
 
 
 def sign_record(
@@ -32,6 +44,31 @@ def sign_record(
     """HMAC-SHA256 over the ``fields`` of ``row`` a verification vouches for."""
     text = "|".join(str(row[k]) for k in fields)
     return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
+
+
+def signature_ok(
+    secret: bytes, row: Mapping[str, Any], fields: Sequence[str] = PACKET_FIELDS
+) -> bool:
+    """Whether ``row`` still carries the signature its fields were signed with."""
+    return hmac.compare_digest(sign_record(secret, row, fields), str(row["signature"]))
+
+
+class RecordTampered(SertiflowError):
+    """A stored record no longer matches its signature: someone changed the database."""
+
+    code = "record_tampered"
+
+
+def trusted(secret: bytes, row: dict[str, Any], fields: Sequence[str], what: str) -> dict[str, Any]:
+    """``row`` if its signature holds. A changed record is never reused, re-rendered or
+    re-signed: that would turn the change into a genuine-looking document."""
+    if not signature_ok(secret, row, fields):
+        raise RecordTampered(
+            f"the record of {what} {row['code']} of application #{row['application_id']} does "
+            "not match its signature: the database entry was changed, so nothing was issued; "
+            "restore the record from a backup"
+        )
+    return row
 
 
 def make_code(secret: bytes, *parts: object) -> str:

@@ -10,7 +10,6 @@ sertiflow document.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import io
 import logging
 import re
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from documents.catalog import title
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS
-from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, sign_record
+from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, signature_ok
 
 __all__ = ["Verdict", "find_code", "verify_pdf"]
 
@@ -128,7 +127,7 @@ def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
         issued_on=row["issued_on"],
     )
     what = _describe(row)
-    if not hmac.compare_digest(sign_record(secret, row, fields), row["signature"]):
+    if not signature_ok(secret, row, fields):
         return Verdict(
             "record_tampered",
             f"the record of {what} does not match its signature: the database entry was changed",

@@ -18,6 +18,7 @@ from documents.context import PacketContext
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
 from documents.render import RenderedPdf, Renderer
+from documents.signing import RecordTampered
 from documents.verify import verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office
 from workflow.directory import replace_profile
@@ -358,3 +359,25 @@ def test_the_workers_entry_point_dates_packets_by_the_offices_clock(
     stored = issue_packet(office.db, settings, trademark_app)
     assert stored.outcome == "issued"
     assert stored.issued_on in (before, datetime.now(ZoneInfo("Asia/Jayapura")).date())
+
+
+def test_a_changed_record_is_never_reused_or_signed_again(
+    counting: PacketService, trademark_app: int
+) -> None:
+    """Otherwise a database edit (a document pointed at another file, a new reference) would
+    come back out in the next packet under a genuine signature."""
+    first = counting.issue(trademark_app, "DOC_PREPARATION")
+    with counting.db.begin() as conn:
+        conn.execute(
+            update(DOCUMENTS)
+            .where(DOCUMENTS.c.document == "trademark/filing_data")
+            .values(reference="00001.99/PLUT/MRK/XI/2026")
+        )
+    with pytest.raises(RecordTampered, match=r"record of document SF-.* was changed"):
+        counting.issue(trademark_app, "FILED")
+    with counting.db.begin() as conn:
+        conn.execute(update(PACKETS).where(PACKETS.c.code == first.code).values(pages=1))
+    with pytest.raises(RecordTampered, match=f"record of packet {first.code} .* was changed"):
+        counting.issue(trademark_app, "DOC_PREPARATION")
+    with counting.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PACKETS)).scalar() == 1
