@@ -6,8 +6,9 @@ data (N halal_regular applications in INTAKE, assigned to ``rina``), firing
 
 - ``engine``: ``Engine.advance`` - actor lookup, application read, trigger/role/ownership checks,
   the shared state machine, deadline in working days, hash chain, then update + audit + outbox;
-- ``core + reads``: the floor below plus the engine's two SELECTs (user, application), the writes
-  computed from the row read back (how much of the gap the reads explain);
+- ``core + reads``: the floor below plus the engine's read (application and acting user in one
+  round trip, ``SELECT_APP_AND_ACTOR``), the writes computed from the row read back (how much of
+  the gap the read explains);
 - ``core floor``: SQLAlchemy Core statements built once, one ``engine.begin()`` per transition:
   the optimistic-locked UPDATE of the application (same columns), one audit INSERT with the same
   columns and a SHA-256 chained like the engine's, one executemany INSERT of the same outbox rows;
@@ -54,7 +55,14 @@ from bench.common import (
 from workflow.audit import entry_hash, verify_chain
 from workflow.calendar import WorkingCalendar
 from workflow.engine import Engine
-from workflow.ledger import APPLICATIONS, AUDIT, MOVABLE_COLUMNS, OUTBOX, SELECT_APP, SELECT_USER
+from workflow.ledger import (
+    APPLICATIONS,
+    AUDIT,
+    MOVABLE_COLUMNS,
+    OUTBOX,
+    SELECT_APP,
+    SELECT_APP_AND_ACTOR,
+)
 from workflow.model import Role
 from workflow.policy import Policy
 from workflow.processes import HALAL_REGULAR, ProcessRegistry
@@ -184,6 +192,11 @@ def _update_params(move: Move, app: SeededApp, now: datetime, head: str) -> dict
     }
 
 
+def _raw_update_args(params: dict[str, Any]) -> tuple[Any, ...]:
+    """``_update_params`` in the order of ``_RAW_UPDATE``'s placeholders."""
+    return (*(params[c] for c in MOVABLE_COLUMNS), params["app_id"], params["seen_version"])
+
+
 def _outbox_rows(move: Move, app: SeededApp, now: datetime) -> list[dict[str, Any]]:
     payload = move.payload(app)
     return [
@@ -203,7 +216,7 @@ def _outbox_rows(move: Move, app: SeededApp, now: datetime) -> list[dict[str, An
 
 class CoreRunner(Runner):
     """The floor: prebuilt Core statements, the writes only (``reads=False``), or after the
-    engine's two SELECTs with the writes computed from the row read back (``reads=True``)."""
+    engine's one read with the writes computed from the row read back (``reads=True``)."""
 
     def __init__(self, db: BenchDB, move: Move, *, reads: bool) -> None:
         self.db = db.engine
@@ -215,9 +228,10 @@ class CoreRunner(Runner):
         for app in apps:
             with db.begin() as conn:
                 if reads:
-                    user = conn.execute(SELECT_USER, {"username": CONSULTANT}).one()
-                    row = conn.execute(SELECT_APP, {"id": app.id}).one()
-                    assert user.active and row.assignee_id == user.id
+                    row = conn.execute(
+                        SELECT_APP_AND_ACTOR, {"id": app.id, "username": CONSULTANT}
+                    ).one()
+                    assert row.actor_active and row.assignee_id == row.actor_id
                     app = SeededApp(
                         row.id,
                         row.umkm_id,
@@ -303,26 +317,9 @@ class RawSqliteRunner(Runner):
             payload = json.dumps(move.payload(app))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                updated = conn.execute(
-                    self.update,
-                    (
-                        move.state,
-                        move.phase,
-                        stamp,
-                        deadline,
-                        "",
-                        None,
-                        None,
-                        None,
-                        None,
-                        move.consultant_id,
-                        move.process_version,
-                        seq,
-                        audit["hash"],
-                        app.id,
-                        app.version,
-                    ),
-                )
+                params = _update_params(move, app, now, audit["hash"])
+                params.update(state_entered_at=stamp, deadline=deadline)
+                updated = conn.execute(self.update, _raw_update_args(params))
                 if updated.rowcount != 1:
                     raise RuntimeError(f"application {app.id} changed under the benchmark")
                 audit["at"] = stamp
@@ -361,26 +358,8 @@ class RawPsycopgRunner(Runner):
             seq = app.audit_seq + 1
             payload = Json(move.payload(app))
             with conn.transaction():
-                cur.execute(
-                    self.update,
-                    (
-                        move.state,
-                        move.phase,
-                        now,
-                        move.deadline,
-                        "",
-                        None,
-                        None,
-                        None,
-                        None,
-                        move.consultant_id,
-                        move.process_version,
-                        seq,
-                        audit["hash"],
-                        app.id,
-                        app.version,
-                    ),
-                )
+                params = _update_params(move, app, now, audit["hash"])
+                cur.execute(self.update, _raw_update_args(params))
                 if cur.rowcount != 1:
                     raise RuntimeError(f"application {app.id} changed under the benchmark")
                 audit["data"] = Json(audit["data"])
