@@ -116,7 +116,7 @@ class Engine:
         row = conn.execute(SELECT_USER, {"username": username}).first()
         if row is None or not row.active:
             raise NotFound(f"no active user {username!r}; see 'sertiflow user list'")
-        return Actor(row.id, row.username, row.full_name, Role(row.role), row.umkm_id)
+        return Actor(row.id, row.username, Role(row.role), row.umkm_id)
 
     def application(self, conn: Connection, app_id: int) -> Row[Any]:
         """The application row ``app_id``."""
@@ -132,13 +132,7 @@ class Engine:
         if row is None or row.actor_id is None or not row.actor_active:
             actor = self.actor(conn, username)  # names the unknown user first
             return actor, self.application(conn, app_id)
-        actor = Actor(
-            row.actor_id,
-            row.actor_username,
-            row.actor_name,
-            Role(row.actor_role),
-            row.actor_umkm_id,
-        )
+        actor = Actor(row.actor_id, row.actor_username, Role(row.actor_role), row.actor_umkm_id)
         return actor, row
 
     def definition_of(self, app: Row[Any]) -> ProcessDefinition:

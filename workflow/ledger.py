@@ -60,7 +60,6 @@ REGENCIES = table(Regency)
 SELECT_USER = select(
     USERS.c.id,
     USERS.c.username,
-    USERS.c.full_name,
     USERS.c.role,
     USERS.c.umkm_id,
     USERS.c.active,
@@ -71,7 +70,6 @@ SELECT_APP_AND_ACTOR = (
         APPLICATIONS,
         USERS.c.id.label("actor_id"),
         USERS.c.username.label("actor_username"),
-        USERS.c.full_name.label("actor_name"),
         USERS.c.role.label("actor_role"),
         USERS.c.umkm_id.label("actor_umkm_id"),
         USERS.c.active.label("actor_active"),
@@ -134,7 +132,6 @@ class Actor:
 
     id: int
     username: str
-    full_name: str
     role: Role
     umkm_id: int | None
 
