@@ -90,9 +90,8 @@ def demo(
     from sertiflow.demo import build_demo
     from workflow.persistence.migrate import upgrade
 
-    db = connect(state.settings.database_url)
-    upgrade(db)
-    runtime = Runtime.build(state.settings)
+    runtime = Runtime.build(state.settings, check_schema=False)  # it upgrades it first
+    upgrade(runtime.db)
     if if_empty and has_users(runtime.db):
         click.echo("the database has users already; demo not loaded again")
         return

@@ -23,7 +23,7 @@ from workflow.directory import (
     replace_profile,
     upsert_umkm,
 )
-from workflow.engine import Engine
+from workflow.engine import Engine, TransitionResult
 from workflow.errors import ConflictError, GuardRefused, SertiflowError
 from workflow.evidence import EVIDENCE_KINDS
 from workflow.facts import MaterialFacts, ProductFacts
@@ -290,6 +290,8 @@ class _Mover:
     def __init__(self, engine: Engine, clock: _Clock, rng: random.Random, end: datetime):
         self.engine, self.clock, self.rng, self.end = engine, clock, rng, end
         self.transitions = self.refused = self.opened = 0
+        with engine.db.connect() as conn:  # the office's few users, read once
+            self.usernames = dict(conn.execute(select(USERS.c.id, USERS.c.username)).all())
 
     def move(self, app_id: int, nib: str) -> None:
         engine = self.engine
@@ -313,7 +315,8 @@ class _Mover:
 
     def _fire(self, app_id: int, nib: str, rule: Transition, assignee_id: int | None) -> None:
         engine = self.engine
-        actor = "admin" if Role.CONSULTANT not in rule.roles else self._username(assignee_id)
+        consultant = self.usernames.get(assignee_id) if assignee_id is not None else None
+        actor = consultant if Role.CONSULTANT in rule.roles and consultant else "admin"
         fields = self._fields(rule)
         try:
             result = engine.advance(app_id, rule.trigger, actor, fields=fields)
@@ -324,6 +327,10 @@ class _Mover:
         except SertiflowError:
             self.refused += 1
             return
+        self._followed(result, nib)
+
+    def _followed(self, result: TransitionResult, nib: str) -> None:
+        """Count a transition that happened, and move the application it opened, if any."""
         self.transitions += 1
         if result.opened_application_id is not None:
             self.opened += 1
@@ -343,10 +350,7 @@ class _Mover:
                 self.engine.advance(app_id, "cancel", actor, note="sudah ada permohonan reguler")
                 self.transitions += 1
                 return
-            self.transitions += 1
-            if result.opened_application_id is not None:
-                self.opened += 1
-                self.move(result.opened_application_id, nib)
+            self._followed(result, nib)
             return
         today = self.engine.today()
         for kind in rule.requires:
@@ -370,11 +374,6 @@ class _Mover:
                 added_by=actor,
                 now=self.clock.now,
             )
-
-    def _username(self, user_id: int | None) -> str:
-        with self.engine.db.connect() as conn:
-            name = conn.scalar(select(USERS.c.username).where(USERS.c.id == user_id))
-        return name or "admin"
 
     def _fields(self, rule: Transition) -> dict[str, str]:
         today = self.engine.today().isoformat()
