@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -131,6 +132,19 @@ class PacketContext:
             code="",
             verify_url="",
             enclosures=(),
+        )
+
+    def issued_as(
+        self, identity: Mapping[str, Any], verify_url: Callable[[str], str]
+    ) -> PacketContext:
+        """This context carrying an issue's ``code``, ``reference`` and ``issued_on`` (from a
+        record, or a new issue's), with the address its code is verified at."""
+        return replace(
+            self,
+            code=identity["code"],
+            reference=identity["reference"],
+            issued_on=identity["issued_on"],
+            verify_url=verify_url(identity["code"]),
         )
 
     def inputs_key(self) -> str:

@@ -15,17 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from documents.catalog import PER_PACKET, packet_documents
 from documents.context import PacketContext
 from documents.render import RenderedPdf, Renderer
-from documents.signing import DOCUMENT_FIELDS, make_code, sign_record, trusted
+from documents.signing import DOCUMENT_FIELDS, make_code, save_signed, trusted
 from documents.store import ContentStore
+from workflow.errors import ConflictError
 from workflow.persistence.schema import IssuedDocument, table
 
 __all__ = ["DOCUMENTS", "DocumentIssuer"]
@@ -111,16 +110,7 @@ class DocumentIssuer:
             "issued_on": ctx.issued_on,
             "state": ctx.application.state,
         }
-        rendered = self.renderer.document(
-            name,
-            replace(
-                ctx,
-                code=first["code"],
-                reference=first["reference"],
-                issued_on=first["issued_on"],
-                verify_url=self.verify_url(first["code"]),
-            ),
-        )
+        rendered = self.renderer.document(name, ctx.issued_as(first, self.verify_url))
         row: dict[str, Any] = {
             **{k: first[k] for k in ("code", "reference", "issued_on", "state")},
             "application_id": ctx.application.id,
@@ -132,20 +122,12 @@ class DocumentIssuer:
             "pages": rendered.pages,
             "size": len(rendered.data),
         }
-        row["signature"] = sign_record(self.secret, row, DOCUMENT_FIELDS)
-        try:
-            with self.db.begin() as conn:
-                if existing is None:
-                    conn.execute(sa.insert(DOCUMENTS).values(**row, created_at=datetime.now()))
-                else:
-                    conn.execute(
-                        sa.update(DOCUMENTS)
-                        .where(DOCUMENTS.c.id == existing["id"])
-                        .values({k: row[k] for k in ("content_hash", "pages", "size", "signature")})
-                    )
-        except IntegrityError:  # another worker issued the same document a moment ago
-            found = self._records(ctx.application.id, [key]).get(key)
-            if found is None:
-                raise
-            return self._reused(name, ctx, key, found)
-        return rendered
+        if save_signed(self.db, DOCUMENTS, row, DOCUMENT_FIELDS, self.secret, existing):
+            return rendered
+        # another worker issued the same document a moment ago
+        found = self._records(ctx.application.id, [key]).get(key)
+        if found is None:
+            raise ConflictError(
+                f"document {row['code']}: another record holds this code; try again"
+            )
+        return self._reused(name, ctx, key, found)

@@ -13,23 +13,22 @@ from __future__ import annotations
 import base64
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from documents.assemble import combine
 from documents.context import OfficeInfo, PacketContext, build_context
 from documents.formatting import LANGUAGES, roman_month
 from documents.issued import DocumentIssuer
 from documents.render import ASSETS, Renderer
-from documents.signing import PACKET_FIELDS, make_code, sign_record, trusted
+from documents.signing import PACKET_FIELDS, make_code, save_signed, trusted
 from documents.store import ContentStore
-from workflow.errors import InvalidInput
+from workflow.errors import ConflictError, InvalidInput
 from workflow.facts import load_facts
 from workflow.persistence.schema import IssuedPacket, table
 from workflow.processes import ProcessRegistry
@@ -134,14 +133,8 @@ class PacketService:
             f"{_ABBREVIATION.get(definition.key, 'APL')}/{roman_month(issued_on)}/"
             f"{issued_on.year}"
         )
-        ctx = replace(
-            ctx,
-            issued_on=issued_on,
-            code=code,
-            reference=reference,
-            verify_url=self.verify_url(code),
-        )
-        return self._render_and_record(ctx, inputs, None)
+        identity = {"code": code, "reference": reference, "issued_on": issued_on}
+        return self._render_and_record(ctx.issued_as(identity, self.verify_url), inputs, None)
 
     def verify_url(self, code: str) -> str:
         """The public address printed and QR-coded on a packet."""
@@ -167,14 +160,7 @@ class PacketService:
     def _reuse_or_regenerate(self, row: dict[str, Any], ctx: PacketContext) -> StoredPacket:
         if self.store.read(row["content_hash"]) is not None:
             return self._stored(row, "reused")
-        ctx = replace(
-            ctx,
-            issued_on=row["issued_on"],
-            code=row["code"],
-            reference=row["reference"],
-            verify_url=self.verify_url(row["code"]),
-        )
-        return self._render_and_record(ctx, row["inputs_hash"], row)
+        return self._render_and_record(ctx.issued_as(row, self.verify_url), row["inputs_hash"], row)
 
     def _render_and_record(
         self, ctx: PacketContext, inputs: str, existing: dict[str, Any] | None
@@ -195,29 +181,13 @@ class PacketService:
             "size": len(rendered.data),
             "issued_on": ctx.issued_on,
         }
-        row["signature"] = sign_record(self.secret, row)
-        with self.db.begin() as conn:
-            if existing is not None:
-                conn.execute(
-                    sa.update(PACKETS)
-                    .where(PACKETS.c.id == existing["id"])
-                    .values(
-                        content_hash=content_hash,
-                        pages=rendered.pages,
-                        size=len(rendered.data),
-                        signature=row["signature"],
-                    )
-                )
-                return self._stored(row, "regenerated")
-            try:
-                conn.execute(sa.insert(PACKETS).values(**row, created_at=datetime.now()))
-            except IntegrityError:  # another worker issued the same packet a moment ago
-                conn.rollback()
-                found = self._find(ctx.application.id, ctx.application.state, ctx.lang, inputs)
-                if found is None:
-                    raise
-                return self._stored(found, "reused")
-        return self._stored(row, "issued")
+        if save_signed(self.db, PACKETS, row, PACKET_FIELDS, self.secret, existing):
+            return self._stored(row, "issued" if existing is None else "regenerated")
+        # another worker issued the same packet a moment ago
+        found = self._find(ctx.application.id, ctx.application.state, ctx.lang, inputs)
+        if found is None:
+            raise ConflictError(f"packet {ctx.code}: another record holds this code; try again")
+        return self._stored(found, "reused")
 
     def _stored(self, row: dict[str, Any], outcome: str) -> StoredPacket:
         return StoredPacket(

@@ -6,7 +6,11 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from workflow.errors import SertiflowError
 
@@ -15,6 +19,7 @@ __all__ = [
     "PACKET_FIELDS",
     "RecordTampered",
     "make_code",
+    "save_signed",
     "sign_record",
     "signature_ok",
     "trusted",
@@ -77,3 +82,32 @@ def make_code(secret: bytes, *parts: object) -> str:
     digest = hmac.new(secret, "|".join(map(str, parts)).encode(), hashlib.sha256).digest()
     text = base64.b32encode(digest[:5]).decode()  # 8 characters of A-Z2-7
     return f"SF-{text[:4]}-{text[4:]}"
+
+
+def save_signed(
+    db: sa.Engine,
+    records: sa.Table,
+    row: dict[str, Any],
+    fields: Sequence[str],
+    secret: bytes,
+    existing: Mapping[str, Any] | None,
+) -> bool:
+    """Sign ``row`` and store it: a new record, or (``existing``) the new file of a record whose
+    file was lost. False when another worker inserted the same record (same code) first."""
+    row["signature"] = sign_record(secret, row, fields)
+    try:
+        with db.begin() as conn:
+            if existing is None:
+                conn.execute(sa.insert(records).values(**row, created_at=datetime.now()))
+            else:
+                file_columns = ("content_hash", "pages", "size", "signature")
+                conn.execute(
+                    sa.update(records)
+                    .where(records.c.id == existing["id"])
+                    .values({k: row[k] for k in file_columns})
+                )
+    except IntegrityError:
+        if existing is not None:
+            raise
+        return False
+    return True

@@ -381,3 +381,25 @@ def test_a_changed_record_is_never_reused_or_signed_again(
         counting.issue(trademark_app, "DOC_PREPARATION")
     with counting.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PACKETS)).scalar() == 1
+
+
+def test_two_workers_issuing_the_same_packet_agree_on_one_record(
+    office: Office, service: PacketService, trademark_app: int
+) -> None:
+    first = service.issue(trademark_app)
+    late = PacketService(
+        office.db, service.settings, renderer=RENDERER, today=office.workflow.today
+    )
+    unseen = iter([None])  # the other worker's packet is not committed yet when it looks
+    lookup = late._find
+
+    def find(app_id: int, state: str, lang: str, inputs: str) -> dict[str, Any] | None:
+        return next(unseen, lookup(app_id, state, lang, inputs))
+
+    late._find = find  # type: ignore[method-assign]
+
+    again = late.issue(trademark_app)
+
+    assert (again.outcome, again.code, again.path) == ("reused", first.code, first.path)
+    with office.db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(PACKETS)).scalar() == 1
