@@ -9,6 +9,7 @@ from workflow.model import Court, Deadline, Field, Phase, Role, State, Transitio
 
 __all__ = [
     "ANYONE",
+    "CANCELLED",
     "ISSUED_ON",
     "PLUT",
     "by_name",
@@ -64,6 +65,10 @@ def intake_transitions(prep_name: str = "DOC_PREPARATION") -> list[Transition]:
 def closed(name: str, label: str, label_en: str, hint: str = "") -> State:
     """A final state: nothing more happens to the application."""
     return State(name, label, label_en, Court.UMKM, phase=Phase.CLOSED, hint=hint)
+
+
+CANCELLED = closed("CANCELLED", "Dibatalkan", "Cancelled")
+"""Where ``cancel`` leads, in every process."""
 
 
 def cancel(sources: Iterable[str]) -> Transition:

@@ -31,6 +31,7 @@ from workflow.model import (
 )
 from workflow.processes.common import (
     ANYONE,
+    CANCELLED,
     ISSUED_ON,
     PLUT,
     by_name,
@@ -59,6 +60,27 @@ _SUBMIT_EVIDENCE = (
     "sjph_manual",
     "penyelia_halal",
 )
+
+
+HALAL_DETERMINED = State(
+    "HALAL_DETERMINED",
+    "Ketetapan Halal",
+    "Determined halal",
+    Court.AGENCY,
+    deadline=Deadline(1, HK, "unconfirmed", "amended Pasal 35 not retrieved"),
+)
+"""Both halal paths end here: the fatwa (or Komite Fatwa) has ruled the products halal."""
+SH_ISSUED = Transition(
+    "sh_issued",
+    ("HALAL_DETERMINED",),
+    "HALAL_ACTIVE",
+    PLUT,
+    "Sertifikat halal terbit",
+    agency="BPJPH",
+    fields=(HALAL_CERTIFICATE_NUMBER, ISSUED_ON),
+    notify=frozenset(Role),
+)
+"""BPJPH issues the certificate: the way into ``halal_lifecycle`` on both paths."""
 
 
 def halal_lifecycle(key: str) -> tuple[list[State], list[Transition]]:
@@ -258,20 +280,14 @@ def _states() -> list[State]:
             Court.AGENCY,
             deadline=Deadline(2, HK, "law", "UU 6/2023 Pasal 33(6)"),
         ),
-        State(
-            "HALAL_DETERMINED",
-            "Ketetapan Halal",
-            "Determined halal",
-            Court.AGENCY,
-            deadline=Deadline(1, HK, "unconfirmed", "amended Pasal 35 not retrieved"),
-        ),
+        HALAL_DETERMINED,
         closed(
             "NOT_HALAL",
             "Produk tidak halal",
             "Not halal",
             hint="Produk ditetapkan tidak halal. Diperlukan permohonan baru.",
         ),
-        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+        CANCELLED,
     ]
 
 
@@ -449,16 +465,7 @@ def _transitions() -> list[Transition]:
             guards=(DeadlinePassed("the MUI fatwa session still has time"),),
             notify=frozenset(Role),
         ),
-        Transition(
-            "sh_issued",
-            ("HALAL_DETERMINED",),
-            "HALAL_ACTIVE",
-            PLUT,
-            "Sertifikat halal terbit",
-            agency="BPJPH",
-            fields=(HALAL_CERTIFICATE_NUMBER, ISSUED_ON),
-            notify=frozenset(Role),
-        ),
+        SH_ISSUED,
         cancel(("INTAKE", "DOC_PREPARATION", "RETURNED_TO_PU", "FEE_SET_INVOICED")),
     ]
 

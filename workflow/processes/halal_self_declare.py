@@ -20,7 +20,7 @@ from __future__ import annotations
 from workflow.guards import SelfDeclareEligible, SelfDeclareNotEligible
 from workflow.model import Court, Deadline, ProcessDefinition, Role, State, Transition, Unit
 from workflow.processes.common import (
-    ISSUED_ON,
+    CANCELLED,
     PLUT,
     by_name,
     cancel,
@@ -28,7 +28,12 @@ from workflow.processes.common import (
     intake_states,
     intake_transitions,
 )
-from workflow.processes.halal_regular import HALAL_CERTIFICATE_NUMBER, halal_lifecycle
+from workflow.processes.halal_regular import (
+    HALAL_CERTIFICATE_NUMBER,
+    HALAL_DETERMINED,
+    SH_ISSUED,
+    halal_lifecycle,
+)
 
 __all__ = ["HALAL_SELF_DECLARE"]
 
@@ -109,13 +114,7 @@ def _states() -> list[State]:
             Court.AGENCY,
             deadline=Deadline(1, HK, "law", "UU 6/2023 Pasal 33A(2)"),
         ),
-        State(
-            "HALAL_DETERMINED",
-            "Ketetapan Halal",
-            "Determined halal",
-            Court.AGENCY,
-            deadline=Deadline(1, HK, "unconfirmed", "amended Pasal 35 not retrieved"),
-        ),
+        HALAL_DETERMINED,
         closed(
             "NOT_HALAL",
             "Produk tidak halal",
@@ -129,7 +128,7 @@ def _states() -> list[State]:
             hint="Usaha Anda tidak memenuhi syarat self-declare; permohonan dilanjutkan "
             "lewat jalur reguler.",
         ),
-        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+        CANCELLED,
     ]
 
 
@@ -239,16 +238,7 @@ def _transitions() -> list[Transition]:
             agency="KOMITE_FATWA",
             notify=frozenset(Role),
         ),
-        Transition(
-            "sh_issued",
-            ("HALAL_DETERMINED",),
-            "HALAL_ACTIVE",
-            PLUT,
-            "Sertifikat halal terbit",
-            agency="BPJPH",
-            fields=(HALAL_CERTIFICATE_NUMBER, ISSUED_ON),
-            notify=frozenset(Role),
-        ),
+        SH_ISSUED,
         cancel(("INTAKE", "DOC_PREPARATION", "RETURNED_TO_PU")),
     ]
 

@@ -37,6 +37,7 @@ from workflow.model import (
 from workflow.policy import Policy
 from workflow.processes.common import (
     ANYONE,
+    CANCELLED,
     ISSUED_ON,
     PLUT,
     by_name,
@@ -178,7 +179,7 @@ def _states() -> list[State]:
         closed("REFUSED", "Permohonan ditolak", "Refused"),
         closed("REVOKED", "Sertifikat dicabut", "Revoked"),
         closed("EXPIRED", "Masa berlaku habis", "Expired"),
-        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+        CANCELLED,
     ]
 
 

@@ -38,6 +38,7 @@ from workflow.model import (
 from workflow.policy import Policy
 from workflow.processes.common import (
     ANYONE,
+    CANCELLED,
     ISSUED_ON,
     PLUT,
     by_name,
@@ -240,7 +241,7 @@ def _states() -> list[State]:
         closed("DEEMED_WITHDRAWN", "Dianggap Ditarik Kembali", "Deemed withdrawn"),
         closed("REFUSAL_FINAL", "Ditolak (final)", "Finally refused"),
         closed("MARK_EXPIRED", "(TM) Berakhir", "Expired"),
-        closed("CANCELLED", "Dibatalkan", "Cancelled"),
+        CANCELLED,
     ]
 
 
