@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import ConflictError, InvalidInput, NotFound
@@ -39,6 +39,7 @@ __all__ = [
     "ensure_regencies",
     "has_users",
     "replace_profile",
+    "umkm_by_nib",
     "umkm_id_by_nib",
     "upsert_umkm",
 ]
@@ -111,11 +112,17 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
     return UpsertCounts(len(records) - updated, updated)
 
 
+def umkm_by_nib(conn: Connection, nib: str) -> Row[int, str]:
+    """The id and regency of the UMKM with ``nib``."""
+    umkm = conn.execute(select(Umkm.id, Umkm.regency_code).where(Umkm.nib == nib)).first()
+    if umkm is None:
+        raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
+    return umkm
+
+
 def umkm_id_by_nib(conn: Connection, nib: str) -> int:
     """The id of the UMKM with ``nib``."""
-    umkm_id = conn.scalar(select(Umkm.id).where(Umkm.nib == nib))
-    if umkm_id is None:
-        raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
+    umkm_id: int = umkm_by_nib(conn, nib).id
     return umkm_id
 
 

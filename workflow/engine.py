@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 from workflow.audit import DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.dates import DateRules, flags_of
+from workflow.directory import umkm_by_nib
 from workflow.errors import (
     ConflictError,
     GuardRefused,
@@ -38,7 +39,6 @@ from workflow.ledger import (
     SELECT_RELATED,
     SELECT_UMKM,
     SELECT_USER,
-    UMKM,
     Actor,
     Step,
     effect_kinds,
@@ -155,11 +155,7 @@ class Engine:
         definition = self.registry.get(process_key)
         with self.db.begin() as conn:
             actor = self.actor(conn, username)
-            umkm = conn.execute(
-                select(UMKM.c.id, UMKM.c.regency_code).where(UMKM.c.nib == nib)
-            ).first()
-            if umkm is None:
-                raise NotFound(f"no UMKM with NIB {nib}; import it first ('sertiflow import')")
+            umkm = umkm_by_nib(conn, nib)
             if actor.role is Role.UMKM and actor.umkm_id != umkm.id:
                 raise NotPermitted("a UMKM user may open applications only for its own business")
             assignee_id = self._assignee_id(conn, actor, assignee)
