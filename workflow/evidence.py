@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from workflow.errors import InvalidInput
+
 __all__ = ["EVIDENCE_KINDS", "EvidenceKind", "evidence_kind", "expired"]
 
 
@@ -86,7 +88,7 @@ def evidence_kind(key: str) -> EvidenceKind:
         return EVIDENCE_KINDS[key]
     except KeyError:
         known = ", ".join(sorted(EVIDENCE_KINDS))
-        raise KeyError(f"unknown evidence kind {key!r}; known kinds: {known}") from None
+        raise InvalidInput(f"unknown evidence kind {key!r}; known kinds: {known}") from None
 
 
 def expired(valid_until: date | None, today: date) -> bool:

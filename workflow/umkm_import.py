@@ -152,8 +152,6 @@ def _text(value: object) -> str:
 
 
 def _parse_nib(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
     text = "".join(_text(value).split()).removeprefix("'")
     if not text:
         raise _CellError("NIB is required (13 digits)")
@@ -239,7 +237,7 @@ def _parse_sites(value: object) -> int | None:
     text = _text(value)
     if not text:
         return None
-    if isinstance(value, bool) or not (text.isascii() and text.isdigit()):
+    if not (text.isascii() and text.isdigit()):  # True reads "True": refused too
         raise _CellError("Production sites must be a whole number such as 1 or 2")
     return int(text)
 
