@@ -107,10 +107,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-_STATES: dict[str, set[str]] = {}
+_NAMED: dict[str, set[str]] = {}
 for _definition in DEFAULT_DEFINITIONS:
-    _STATES.setdefault(_definition.key, set()).update(_definition.states)
-"""Every state of every version of each process: what a deadline override may name."""
+    _NAMED.setdefault(_definition.key, set()).update(_definition.states, _definition.triggers)
+"""Every state (its deadline) and trigger (the extension it grants) of every version of each
+process: what a deadline override may name."""
 
 
 def _deadlines(text: str) -> dict[str, Deadline]:
@@ -124,10 +125,10 @@ def _deadlines(text: str) -> dict[str, Deadline]:
                 "e.g. halal_regular.FEE_SET_INVOICED=5hk"
             )
         process, _, state = key.strip().partition(".")
-        states = _STATES.get(process)
-        if states is None or state not in states:
-            known = ", ".join(sorted(states)) if states else ", ".join(sorted(_STATES))
-            what = f"state of {process}" if states else "process"
+        names = _NAMED.get(process)
+        if names is None or state not in names:
+            known = ", ".join(sorted(names)) if names else ", ".join(sorted(_NAMED))
+            what = f"state or trigger of {process}" if names else "process"
             raise SettingsError(
                 f"SERTIFLOW_DEADLINES item {item!r}: no such {what}; known: {known}"
             )

@@ -21,9 +21,11 @@ def test_a_number_that_is_not_whole_is_refused_not_misread(written: str) -> None
 
 
 def test_a_deadline_override_names_a_real_process_and_state() -> None:
-    settings = Settings.from_env({"SERTIFLOW_DEADLINES": "trademark.FORMALITY_EXAM=20days"})
+    overrides = "trademark.FORMALITY_EXAM=20days,halal_regular.extension_granted=15hk"
+    settings = Settings.from_env({"SERTIFLOW_DEADLINES": overrides})
     assert settings.policy.deadline_overrides["trademark.FORMALITY_EXAM"].amount == 20
-    with pytest.raises(SettingsError, match=r"no such state of halal_regular; known: .*SUBMITTED"):
+    assert settings.policy.deadline_overrides["halal_regular.extension_granted"].amount == 15
+    with pytest.raises(SettingsError, match=r"no such state or trigger of halal_regular; known: "):
         Settings.from_env({"SERTIFLOW_DEADLINES": "halal_regular.SUBMITED=5hk"})
     with pytest.raises(SettingsError, match="no such process; known: halal_regular"):
         Settings.from_env({"SERTIFLOW_DEADLINES": "halal_reguler.SUBMITTED=5hk"})
