@@ -89,7 +89,7 @@ from documents.context import OfficeInfo, PacketContext, build_context
 from documents.formatting import roman_month
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
-from documents.render import ASSETS, RenderedPdf, Renderer, qr_data_uri
+from documents.render import ASSETS, RenderedPdf, Renderer, qr_data_uri, rendering_libraries
 from workflow.facts import load_facts
 from workflow.persistence.database import connect
 from workflow.processes import ProcessRegistry
@@ -771,18 +771,7 @@ def profile_issue(demo: Demo, wanted: str, n: int, top: int) -> None:
 # ------------------------------------------------------------------------------- output
 def library_versions() -> dict[str, str]:
     """``bench.common.versions`` plus what rendering depends on."""
-    from weasyprint.text import ffi
-
-    found = versions()
-    for dist in ("WeasyPrint", "pydyf", "tinycss2", "Jinja2", "segno"):
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
-    pango = int(ffi.pango.pango_version())
-    found["pango"] = f"{pango // 10000}.{pango // 100 % 100}.{pango % 100}"
-    found["harfbuzz-subset"] = "yes" if ffi.harfbuzz_subset is not None else "no"
-    return found
+    return {**versions(), **rendering_libraries(), "Jinja2": metadata.version("Jinja2")}
 
 
 def report(result: dict[str, Any]) -> None:

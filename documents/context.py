@@ -124,13 +124,15 @@ class PacketContext:
     enclosures: tuple[tuple[str, str], ...] = ()
 
     def unissued(self) -> PacketContext:
-        """This context without what its first issue fixes (date, reference, codes)."""
+        """This context without what its first issue fixes (date, reference, codes). The
+        verification address keeps its public part: documents printed with another address
+        are other documents."""
         return replace(
             self,
             issued_on=date(1970, 1, 1),
             reference="",
             code="",
-            verify_url="",
+            verify_url=self.verify_url.removesuffix(self.code),
             enclosures=(),
         )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -122,7 +122,10 @@ class PacketService:
                 f"stage {stage} of {definition.key} has no packet; stages with packets: "
                 + ", ".join(with_packets)
             )
-        ctx = build_context(facts, self.office, lang, stage, documents, self.renderer.version)
+        ctx = replace(  # the address without a code: a moved address is a new input
+            build_context(facts, self.office, lang, stage, documents, self.renderer.version),
+            verify_url=self.verify_url(""),
+        )
         inputs = ctx.inputs_key()
         existing = self._find(application_id, stage, lang, inputs)
         if existing is not None:

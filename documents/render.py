@@ -15,12 +15,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, partial
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import CSS, HTML, Document
+from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 
 from documents.catalog import title
@@ -28,21 +31,43 @@ from documents.context import OfficeInfo, PacketContext
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, rupiah, tr
 
-__all__ = ["ASSETS", "RenderedPdf", "Renderer", "template_version"]
+__all__ = ["ASSETS", "RenderedPdf", "Renderer", "rendering_libraries", "template_version"]
 
 ASSETS = Path(__file__).resolve().parent.parent / "templates"
 """Templates, CSS, fonts and images shipped with sertiflow."""
 _STATIC_PREFIX = "guide/"
 
 
+_LIBRARIES = ("WeasyPrint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "segno", "pikepdf")
+
+
+def rendering_libraries() -> dict[str, str]:
+    """The versions of what turns the same HTML into other bytes: the Python libraries, Pango
+    (line breaking, shaping), whether HarfBuzz subsets fonts, and qpdf (joins packets)."""
+    found = {dist: metadata.version(dist) for dist in _LIBRARIES}
+    pango = int(ffi.pango.pango_version())
+    found["pango"] = f"{pango // 10000}.{pango // 100 % 100}.{pango % 100}"
+    found["harfbuzz-subset"] = "yes" if ffi.harfbuzz_subset is not None else "no"
+    found["qpdf"] = str(pikepdf.__libqpdf_version__)
+    return found
+
+
 def template_version(root: Path = ASSETS) -> str:
-    """A hash over every asset a packet is made from: a changed template, style or font is a new
-    version (the admin's backlog report is not part of any packet)."""
+    """A hash over every asset a packet is made from and the libraries that render it: a
+    changed template, style or font, or an upgraded WeasyPrint, is a new version (the admin's
+    backlog report is not part of any packet).
+
+    A stored file is rendered again under its recorded code when it is lost; only the same
+    version gives the same bytes, so after an upgrade a document is issued anew instead, and
+    copies handed out earlier still verify against their own record.
+    """
     report = root / "documents" / "report"
     digest = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file() and report not in p.parents):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(path.read_bytes())
+    for name, version in sorted(rendering_libraries().items()):
+        digest.update(f"{name}={version}".encode())
     return digest.hexdigest()[:16]
 
 

@@ -113,6 +113,8 @@ def test_a_reusable_documents_key_ignores_the_stage_and_its_issue(name: str) -> 
     renamed = replace(ctx, umkm=replace(ctx.umkm, name="Sagu Ibu Ana"))
     assert RENDERER.document_key(name, renamed) != RENDERER.document_key(name, ctx)
     assert RENDERER.document_key(name, replace(ctx, lang="en")) != RENDERER.document_key(name, ctx)
+    moved = replace(later, verify_url="https://plut.example.id/verifikasi/SF-CCCC-DDDD")
+    assert RENDERER.document_key(name, moved) != RENDERER.document_key(name, ctx)
 
 
 def letterhead_height(name: str, code: str) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Collection, Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
-from documents import issue_packet
+from documents import issue_packet, render
 from documents.context import PacketContext
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS, PacketService
@@ -125,6 +126,55 @@ def test_a_missing_or_corrupted_file_is_regenerated_with_the_same_code(
     assert again.outcome == "regenerated" and again.code == first.code
     assert not regenerated.path.exists() or regenerated.path == again.path
     assert verify_pdf(service.db, service.secret, again.path.read_bytes()).ok
+
+
+def test_a_lost_file_is_made_again_byte_for_byte_so_copies_handed_out_still_verify(
+    service: PacketService, trademark_app: int
+) -> None:
+    first = service.issue(trademark_app)
+    handed_out = first.path.read_bytes()
+    first.path.unlink()
+    regenerated = service.issue(trademark_app)
+    assert regenerated.outcome == "regenerated"
+    assert regenerated.path.read_bytes() == handed_out
+    assert verify_pdf(service.db, service.secret, handed_out).ok
+
+
+def test_after_an_upgrade_a_lost_packet_is_issued_anew_and_old_copies_still_verify(
+    office: Office,
+    service: PacketService,
+    trademark_app: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = service.issue(trademark_app)
+    handed_out = first.path.read_bytes()
+    first.path.unlink()
+    upgraded = dict(render.rendering_libraries(), WeasyPrint="999.0")
+    monkeypatch.setattr(render, "rendering_libraries", lambda: upgraded)
+    after_upgrade = PacketService(
+        office.db, service.settings, renderer=Renderer(), today=office.workflow.today
+    )
+    assert after_upgrade.renderer.version != service.renderer.version
+    again = after_upgrade.issue(trademark_app)
+    assert again.outcome == "issued" and again.code != first.code
+    earlier = verify_pdf(service.db, service.secret, handed_out)
+    assert earlier.ok and earlier.code == first.code
+
+
+def test_a_new_public_address_issues_the_packet_and_its_documents_anew(
+    office: Office, service: PacketService, trademark_app: int
+) -> None:
+    first = service.issue(trademark_app)
+    moved = replace(service.settings, public_url="https://plut.malukuprov.example")
+    after_move = PacketService(office.db, moved, renderer=RENDERER, today=office.workflow.today)
+    again = after_move.issue(trademark_app)
+    assert again.outcome == "issued" and again.code != first.code
+    assert "https://plut.malukuprov.example/verifikasi/" in text_of(again.path)
+    stage = office.workflow.registry.get("trademark").states["DOC_PREPARATION"]
+    reusable = [name for name in stage.documents if service.documents.reusable(name)]
+    with office.db.connect() as conn:
+        codes = conn.scalars(select(DOCUMENTS.c.code)).all()
+    assert len(set(codes)) == len(codes) == 2 * len(reusable) > 0
 
 
 def test_verification_names_the_packet_and_detects_a_one_byte_change(
