@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
 from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
@@ -182,3 +184,21 @@ def drive(
         assert result.trigger == trigger
     assert result is not None
     return result
+
+
+def embedded_fonts(data: bytes) -> set[str]:
+    """The fonts a PDF embeds, without their subset prefix, from its pages and the forms
+    (images drawn from SVG) they use."""
+    found: set[str] = set()
+
+    def walk(resources: Any) -> None:
+        for font in resources.get("/Font", {}).values():
+            found.add(str(font.get_object()["/BaseFont"]).partition("+")[2] or "?")
+        for xobject in resources.get("/XObject", {}).values():
+            inner = xobject.get_object().get("/Resources")
+            if inner is not None:
+                walk(inner.get_object())
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        walk(page.get("/Resources", {}))
+    return found

@@ -10,6 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.integration.test_cli import GOOD, Cli, write
+from tests.support import embedded_fonts
 
 
 @pytest.fixture
@@ -114,4 +115,6 @@ def test_the_backlog_report_is_a_pdf(office_cli: Cli, tmp_path: Path) -> None:
     assert result["pages"] >= 1
     text = PdfReader(io.BytesIO(report.read_bytes())).pages[0].extract_text()
     assert "LAPORAN BACKLOG PERMOHONAN SERTIFIKASI" in text
+    fonts = embedded_fonts(report.read_bytes())  # charts included
+    assert fonts and all(font.startswith("Sertiflow-") for font in fonts), fonts
     assert "needs -o FILE.pdf" in cli("backlog", "--format", "pdf", ok=False).stderr

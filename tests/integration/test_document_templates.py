@@ -12,6 +12,7 @@ from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES
 from documents.context import ApplicationInfo, OfficeInfo, PacketContext, UmkmInfo
 from documents.packets import office_from_settings
 from documents.render import Renderer, qr_data_uri
+from tests.support import embedded_fonts
 from workflow.processes import ProcessRegistry
 from workflow.settings import Settings
 
@@ -82,6 +83,8 @@ def test_every_document_renders_from_a_minimal_context(name: str, lang: str) -> 
     document = RENDERER.document(name, minimal(name, lang))
     assert document.pages >= 1 and document.data.startswith(b"%PDF-")
     assert RENDERER.fetcher.refused == []
+    fonts = embedded_fonts(document.data)  # the shipped ones only, logo included
+    assert fonts and all(font.startswith("Sertiflow-") for font in fonts), fonts
 
 
 def test_a_static_guide_is_laid_out_once_and_reused() -> None:
