@@ -25,14 +25,15 @@ side by side in one run:
    laid out, as in a worker that has been running) on a fresh copy of the database and an empty
    store; documents an earlier packet of the same application issued unchanged are copied, not
    laid out again, and a packet asked for again with unchanged inputs is the stored one. The
-   naive way: per packet a new ``FontConfiguration``, a newly parsed stylesheet, WeasyPrint's
-   default fetcher, every page of every document (the static guide too) laid out, the PDF
-   written to a store by its hash (no database record: the naive figure is flattered, not the
-   project's). Workers warm up, wait on a barrier, and the wall clock runs from the barrier to
-   the last packet; each worker's CPU time gives the rate it would have with a core to itself.
-   Targets: project >= 2x naive, and >= 5 packets/s with two processes. The verdict uses the
-   naive pipeline above; "naive x2 per document", the same with a new font configuration and
-   stylesheet for every document instead of every packet, is printed beside it for reference.
+   naive way, as the issue defines it: a new ``FontConfiguration`` and a newly parsed
+   stylesheet per render (``HTML.render``, one per document, as the issue's own measurements
+   use the word), WeasyPrint's default fetcher, every page of every document (the static guide
+   too) laid out, the pages written as one PDF to a store by its hash (no database record: the
+   naive figure is flattered, not the project's). "shared" runs, printed beside each naive one,
+   are a stronger baseline than the issue's: one font configuration and stylesheet for all the
+   documents of a packet. Workers warm up, wait on a barrier, and the wall clock runs from the
+   barrier to the last packet; each worker's CPU time gives the rate it would have with a core
+   to itself. Targets: project >= 2x naive, and >= 5 packets/s with two processes.
    The replay takes each application's dossier as it is now for every stage, so a document that
    changed between two stages in the demo's history is reused here; in real use it is issued
    again (its key changes), which costs what the first issues cost.
@@ -47,9 +48,9 @@ load average is printed because other processes skew every figure here.
 The defaults take about 3 minutes on 2 idle cores (more under load), so the memory run is
 shorter than the 500 renders the target is stated for: ``--only memory --renders 500`` gives it.
 
-    .venv/bin/python -m bench.bench_packets [--apps 300] [--reps 3] [--packets 80] [--single 16]
+    .venv/bin/python -m bench.bench_packets [--apps 300] [--reps 5] [--packets 80] [--single 16]
         [--first 0] [--renders 150] [--every 50] [--only overhead|throughput|memory] [--json]
-    .venv/bin/python -m bench.bench_packets --profile [--reps 3] [--top 25]
+    .venv/bin/python -m bench.bench_packets --profile [--reps 5] [--top 25]
 """
 
 from __future__ import annotations
@@ -305,14 +306,14 @@ def bare_packet(htmls: Sequence[str], base_url: str, fonts: Any) -> RenderedPdf:
     return RenderedPdf(documents[0].copy(pages).write_pdf(), len(pages))
 
 
-def naive_packet(renderer: Renderer, ctx: PacketContext, per_document: bool = False) -> RenderedPdf:
-    """The naive pipeline: a new font configuration and stylesheet per packet (``per_document``:
-    per document), every document (static guides too) laid out again, WeasyPrint's default
-    fetcher."""
+def naive_packet(renderer: Renderer, ctx: PacketContext, shared: bool = False) -> RenderedPdf:
+    """The naive pipeline: a new font configuration and stylesheet per render, i.e. per
+    document (``shared``: one for the whole packet), every document (static guides too) laid
+    out again, WeasyPrint's default fetcher."""
     documents = []
     fonts = css = None
     for name in packet_documents(ctx.documents):
-        if per_document or fonts is None or css is None:
+        if not shared or fonts is None or css is None:
             fonts = FontConfiguration()
             css = weasyprint.CSS(filename=_print_css(), font_config=fonts)
         html = weasyprint.HTML(
@@ -514,7 +515,7 @@ def _naive_worker(
     items: list[Item],
     barrier: Any,
     results: Any,
-    per_document: bool = False,
+    shared: bool = False,
 ) -> None:
     try:
         db = connect(_url(Path(db_path)))
@@ -529,7 +530,7 @@ def _naive_worker(
         pages = 0
         for item in items:
             ctx = packet_context(db, registry, office, version, item.app_id, today, item.stage)
-            rendered = naive_packet(renderer, ctx, per_document)
+            rendered = naive_packet(renderer, ctx, shared)
             store_by_hash(Path(store), rendered.data)
             pages += rendered.pages
         results.put(
@@ -599,11 +600,13 @@ def measure_throughput(demo: Demo, limit: int, single: int, first: int) -> dict[
     plan: list[tuple[str, Any, list[list[Item]]]] = [
         ("project x2", _project_worker, chunks),
         ("naive x2", _naive_worker, chunks),
-        ("naive x2 per document", partial(_naive_worker, per_document=True), chunks),
+        ("shared x2", partial(_naive_worker, shared=True), chunks),
         ("project x1", _project_worker, one),
         ("naive x1", _naive_worker, one),
+        ("shared x1", partial(_naive_worker, shared=True), one),
         ("project x2 first", _project_worker, current),
         ("naive x2 first", _naive_worker, current),
+        ("shared x2 first", partial(_naive_worker, shared=True), current),
     ]
     runs: dict[str, dict[str, Any]] = {}
     for label, target, parts in plan:
@@ -617,9 +620,9 @@ def measure_throughput(demo: Demo, limit: int, single: int, first: int) -> dict[
         raise AssertionError(f"first issues were not all issued: {runs['project x2 first']}")
     items = [item for chunk in chunks for item in chunk]
 
-    def ratio(label: str, naive: str | None = None) -> float:
-        project, baseline = runs[label], runs[naive or label.replace("project", "naive")]
-        return round(float(project["packets_per_s"]) / float(baseline["packets_per_s"]), 3)
+    def ratio(label: str, baseline: str = "naive") -> float:
+        project, other = runs[label], runs[label.replace("project", baseline)]
+        return round(float(project["packets_per_s"]) / float(other["packets_per_s"]), 3)
 
     return {
         "packets": len(items),
@@ -632,7 +635,9 @@ def measure_throughput(demo: Demo, limit: int, single: int, first: int) -> dict[
         "ratio_x2": ratio("project x2"),
         "ratio_x1": ratio("project x1"),
         "ratio_first": ratio("project x2 first"),
-        "ratio_per_document": ratio("project x2", "naive x2 per document"),
+        "ratio_shared_x2": ratio("project x2", "shared"),
+        "ratio_shared_x1": ratio("project x1", "shared"),
+        "ratio_shared_first": ratio("project x2 first", "shared"),
         "ratio_cpu": round(
             runs["naive x2"]["cpu_s_per_packet"] / runs["project x2"]["cpu_s_per_packet"], 3
         ),
@@ -872,9 +877,13 @@ def report(result: dict[str, Any]) -> None:
             f" the target >= {RATE_RATIO_TARGET:.0f}x); project {rate:.2f} packets/s wall, "
             f"{bound:.2f} CPU-bound ({'meets' if rate >= RATE_TARGET else 'MISSES'} the target "
             f">= {RATE_TARGET:.0f}/s); 2 processes / 1 = {thr['scaling_project']:.2f}; "
-            f"first issues only: {thr['ratio_first']:.2f}x naive; against a naive pipeline "
-            f"with a font configuration and stylesheet per document: "
-            f"{thr['ratio_per_document']:.2f}x"
+            f"1 process: {thr['ratio_x1']:.2f}x; first issues only: {thr['ratio_first']:.2f}x"
+        )
+        print(
+            "against the stronger 'shared' baseline (one font configuration and stylesheet per "
+            f"packet, not per render): {thr['ratio_shared_x2']:.2f}x with {WORKERS} processes, "
+            f"{thr['ratio_shared_x1']:.2f}x with 1, {thr['ratio_shared_first']:.2f}x on first "
+            "issues (no target: the issue's naive pipeline makes them per render)"
         )
         print(
             "CPU-bound /s = processes / CPU seconds per packet, the rate if each process had a "
@@ -884,7 +893,7 @@ def report(result: dict[str, Any]) -> None:
     if mem:
         print()
         print(
-            f"3. memory: {mem['renders']} Renderer.packet in one process over "
+            f"3. memory: {mem['renders']} packets laid out in one process over "
             f"{mem['distinct_packets']} packets, RSS after gc.collect() every {mem['every']}"
         )
         rows = []
@@ -917,7 +926,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="halal_regular:SUBMITTED",
         help="PROCESS:STAGE of the overhead packet (halal_regular:SUBMITTED)",
     )
-    add("--reps", type=int, default=3, help="timed repetitions of each overhead path (3)")
+    add("--reps", type=int, default=5, help="timed repetitions of each overhead path (5)")
     add(
         "--packets",
         type=int,
