@@ -1,4 +1,4 @@
-"""Documents' PDFs -> one packet PDF (pikepdf): pages copied as they are, nothing laid out again.
+"""Documents' pages -> one packet PDF (pikepdf): pages copied as they are, nothing laid out again.
 
 Each document keeps its own fonts and its "Halaman 1 dari N"; the packet's metadata names its
 verification code, and the code is written once more after ``%%EOF``, where PDF readers ignore it
@@ -12,27 +12,31 @@ from collections.abc import Sequence
 
 import pikepdf
 
-from documents.render import RenderedPdf
+from documents.render import Pages, RenderedPdf
 
 __all__ = ["combine"]
 
 
-def combine(parts: Sequence[RenderedPdf], code: str, keywords: str) -> RenderedPdf:
-    """``parts`` in order as one PDF, its metadata (title, author) from the first part."""
+def combine(parts: Sequence[Pages], code: str, keywords: str) -> RenderedPdf:
+    """``parts`` in order as one PDF, its metadata (title, author) from the first part's PDF.
+    Parts that are pages of one PDF open it once."""
     if not parts:
         raise ValueError("a packet needs at least one document")
-    sources = [pikepdf.Pdf.open(io.BytesIO(part.data)) for part in parts]
+    sources: dict[int, pikepdf.Pdf] = {}  # by id() of the RenderedPdf, alive while parts are
     try:
         with pikepdf.Pdf.new() as packet:
-            for source in sources:
-                packet.pages.extend(source.pages)
-            for key, value in sources[0].docinfo.items():
+            for part in parts:
+                source = sources.get(id(part.pdf))
+                if source is None:
+                    source = sources[id(part.pdf)] = pikepdf.Pdf.open(io.BytesIO(part.pdf.data))
+                packet.pages.extend(source.pages[part.first : part.first + part.count])
+            for key, value in sources[id(parts[0].pdf)].docinfo.items():
                 packet.docinfo[key] = value
             packet.docinfo["/Keywords"] = keywords
             out = io.BytesIO()
             packet.save(out, deterministic_id=True)
     finally:
-        for source in sources:
+        for source in sources.values():
             source.close()
     data = out.getvalue() + f"%sertiflow {code}\n".encode()
-    return RenderedPdf(data, sum(part.pages for part in parts))
+    return RenderedPdf(data, sum(part.count for part in parts))

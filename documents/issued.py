@@ -8,7 +8,8 @@ its own PDF in the store. A later packet whose document has the same key
 (``Renderer.document_key``: its HTML without issue date, reference and code) copies the stored
 pages instead of laying them out again; a stored file that is missing or damaged is rendered
 again under the recorded code, reference and date. The covering letter, the checklist and the
-dated letters (``catalog.PER_PACKET``) carry the packet's own code and are laid out for it.
+dated letters (``catalog.PER_PACKET``) carry the packet's own code and are laid out for it,
+written together as one PDF.
 """
 
 from __future__ import annotations
@@ -21,15 +22,21 @@ import sqlalchemy as sa
 
 from documents.catalog import PER_PACKET, packet_documents
 from documents.context import PacketContext
-from documents.render import RenderedPdf, Renderer
+from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import DOCUMENT_FIELDS, make_code, save_signed, trusted
 from documents.store import ContentStore
 from workflow.errors import ConflictError
 from workflow.persistence.schema import IssuedDocument, table
 
-__all__ = ["DOCUMENTS", "DocumentIssuer"]
+__all__ = ["DOCUMENTS", "DocumentIssuer", "reusable"]
 
 DOCUMENTS = table(IssuedDocument)
+
+
+def reusable(name: str) -> bool:
+    """Whether document ``name`` is issued once per application and reused by later packets
+    (not a packet's own letter or checklist, not a static guide)."""
+    return name not in PER_PACKET and not Renderer.is_static(name)
 
 
 class DocumentIssuer:
@@ -49,15 +56,11 @@ class DocumentIssuer:
         self.secret = secret
         self.verify_url = verify_url
 
-    def reusable(self, name: str) -> bool:
-        """Whether document ``name`` is issued once per application and reused."""
-        return name not in PER_PACKET and not self.renderer.is_static(name)
-
-    def parts(self, ctx: PacketContext) -> list[RenderedPdf]:
-        """The PDFs of the packet ``ctx`` describes (with its code, reference and date), in
-        order: covering letter, the stage's documents, checklist."""
+    def parts(self, ctx: PacketContext) -> list[Pages]:
+        """The pages of each document of the packet ``ctx`` describes (with its code, reference
+        and date), in order: covering letter, the stage's documents, checklist."""
         names = packet_documents(ctx.documents)
-        keys = {n: self.renderer.document_key(n, ctx) for n in names if self.reusable(n)}
+        keys = {n: self.renderer.document_key(n, ctx) for n in names if reusable(n)}
         known = self._records(ctx.application.id, keys.values())
         ctx = replace(
             ctx,
@@ -66,10 +69,11 @@ class DocumentIssuer:
                 for n, k in keys.items()
             ),
         )
+        own = iter(self.renderer.documents([n for n in names if n not in keys], ctx))
         return [
-            self._reused(name, ctx, keys[name], known.get(keys[name]))
+            self._reused(name, ctx, keys[name], known.get(keys[name])).whole()
             if name in keys
-            else self.renderer.document(name, ctx)
+            else next(own)
             for name in names
         ]
 

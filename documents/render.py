@@ -1,18 +1,19 @@
 """Context -> HTML (Jinja2) -> PDF (WeasyPrint), the only module that touches WeasyPrint.
 
 One ``FontConfiguration`` and one parsed stylesheet serve every render (a new font configuration
-per render costs time and ~230 KB that is never given back). Each document is laid out and
-written on its own, so each numbers its pages "Halaman 1 dari 3" and can be stored and reused by
-later packets (``documents.issued``); ``documents.assemble`` joins them into the packet.
-Documents that do not depend on the application (the guides under ``guide/``) are rendered once
-per language and reused.
+per render costs time and ~230 KB that is never given back). Each document is laid out on its
+own, so each numbers its pages "Halaman 1 dari 3". A document that later packets reuse is
+written as a PDF of its own (``documents.issued`` stores it); the documents that belong to one
+packet only are written together and share their fonts; ``documents.assemble`` joins the pages
+into the packet. Documents that do not depend on the application (the guides under ``guide/``)
+are rendered once per language and office, and reused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from importlib import metadata
@@ -31,7 +32,7 @@ from documents.context import OfficeInfo, PacketContext
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, rupiah, tr
 
-__all__ = ["ASSETS", "RenderedPdf", "Renderer", "rendering_libraries", "template_version"]
+__all__ = ["ASSETS", "Pages", "RenderedPdf", "Renderer", "rendering_libraries", "template_version"]
 
 ASSETS = Path(__file__).resolve().parent.parent / "templates"
 """Templates, CSS, fonts and images shipped with sertiflow."""
@@ -77,6 +78,20 @@ class RenderedPdf:
 
     data: bytes
     pages: int
+
+    def whole(self) -> Pages:
+        """Every page of this PDF."""
+        return Pages(self, 0, self.pages)
+
+
+@dataclass(frozen=True)
+class Pages:
+    """``count`` pages of ``pdf`` from page ``first`` (0-based): one document of several
+    written together, or a whole one."""
+
+    pdf: RenderedPdf
+    first: int
+    count: int
 
 
 class Renderer:
@@ -141,9 +156,7 @@ class Renderer:
         """Document ``name`` as a PDF of its own, carrying ``ctx``'s code, reference and date
         (a static guide is rendered once per language and office and given back after that)."""
         if not self.is_static(name):
-            return self._write(
-                self.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
-            )
+            return self._write(self._document_html(name, ctx))
         key = (name, ctx.lang, ctx.office)
         with self._lock:
             cached = self._static.get(key)
@@ -153,9 +166,32 @@ class Renderer:
                 self._static[key] = cached
         return cached
 
+    def documents(self, names: Sequence[str], ctx: PacketContext) -> list[Pages]:
+        """Documents ``names`` for ``ctx``, each laid out on its own (its own page numbers) but
+        written as one PDF, so they share its fonts and the cost of writing one: the pages of
+        each. Static guides come from the cache of ``document``."""
+        laid_out = {
+            name: self.layout(self._document_html(name, ctx))
+            for name in names
+            if not self.is_static(name)
+        }
+        parts: dict[str, Pages] = {}
+        if laid_out:
+            pages = [page for document in laid_out.values() for page in document.pages]
+            first_document = next(iter(laid_out.values()))
+            together = RenderedPdf(first_document.copy(pages).write_pdf(), len(pages))
+            first = 0
+            for name, document in laid_out.items():
+                parts[name] = Pages(together, first, len(document.pages))
+                first += len(document.pages)
+        return [parts[n] if n in parts else self.document(n, ctx).whole() for n in names]
+
     def pdf(self, html: str) -> RenderedPdf:
         """Any HTML (reports) as a PDF, with the shared fonts and stylesheet."""
         return self._write(html)
+
+    def _document_html(self, name: str, ctx: PacketContext) -> str:
+        return self.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
 
     def _write(self, html: str) -> RenderedPdf:
         document = self.layout(html)

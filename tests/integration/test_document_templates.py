@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
+from documents.assemble import combine
 from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES
 from documents.context import ApplicationInfo, OfficeInfo, PacketContext, UmkmInfo
 from documents.packets import office_from_settings
@@ -95,6 +98,26 @@ def test_a_static_guide_is_laid_out_once_and_reused() -> None:
     assert RENDERER.document("guide/halal", replace(ctx, lang="en")) is not first
     other_office = replace(ctx, office=replace(OFFICE, name="PLUT-KUMKM Kota Tual"))
     assert RENDERER.document("guide/halal", other_office) is not first
+
+
+def test_a_packets_own_documents_are_written_as_one_pdf_and_joined_in_order() -> None:
+    ctx = minimal("halal/application_letter", "id")
+    names = [COVER, "guide/halal", "halal/application_letter", CHECKLIST]
+    cover, guide, letter, checklist = RENDERER.documents(names, ctx)
+    assert cover.pdf is letter.pdf is checklist.pdf and guide.pdf is not cover.pdf
+    assert (cover.first, letter.first, checklist.first) == (
+        0,
+        cover.count,
+        cover.count + letter.count,
+    )
+    assert checklist.pdf.pages == cover.count + letter.count + checklist.count
+    packet = combine([cover, guide, letter, checklist], ctx.code, "sertiflow")
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(packet.data)).pages]
+    assert packet.pages == len(texts) == cover.count + guide.count + letter.count + checklist.count
+    assert "Kepada Yth." in texts[0] and "Halaman 1 dari 1" in texts[0]
+    assert "panduan sertifikasi halal" in texts[cover.count].lower()
+    assert "permohonan sertifikasi halal" in texts[cover.count + guide.count].lower()
+    assert "Keadaan per" in texts[-1] and "Halaman 1 dari 1" in texts[-1]
 
 
 @pytest.mark.parametrize(

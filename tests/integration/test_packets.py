@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -16,9 +16,9 @@ from sqlalchemy import func, select, update
 
 from documents import issue_packet, render
 from documents.context import PacketContext
-from documents.issued import DOCUMENTS
+from documents.issued import DOCUMENTS, reusable
 from documents.packets import PACKETS, PacketService
-from documents.render import RenderedPdf, Renderer
+from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import RecordTampered
 from documents.verify import verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office
@@ -171,10 +171,10 @@ def test_a_new_public_address_issues_the_packet_and_its_documents_anew(
     assert again.outcome == "issued" and again.code != first.code
     assert "https://plut.malukuprov.example/verifikasi/" in text_of(again.path)
     stage = office.workflow.registry.get("trademark").states["DOC_PREPARATION"]
-    reusable = [name for name in stage.documents if service.documents.reusable(name)]
+    reused = [name for name in stage.documents if reusable(name)]
     with office.db.connect() as conn:
         codes = conn.scalars(select(DOCUMENTS.c.code)).all()
-    assert len(set(codes)) == len(codes) == 2 * len(reusable) > 0
+    assert len(set(codes)) == len(codes) == 2 * len(reused) > 0
 
 
 def test_verification_names_the_packet_and_detects_a_one_byte_change(
@@ -243,6 +243,10 @@ class CountingRenderer(Renderer):
         if not self.is_static(name):
             self.laid_out.append(name)
         return super().document(name, ctx)
+
+    def documents(self, names: Sequence[str], ctx: PacketContext) -> list[Pages]:
+        self.laid_out.extend(name for name in names if not self.is_static(name))
+        return super().documents(names, ctx)
 
 
 def document_row(service: PacketService, name: str) -> Any:
