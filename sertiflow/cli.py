@@ -123,10 +123,10 @@ def demo(
 @pass_state
 @reports_errors
 def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None:
-    """Import a UMKM registry (CSV or XLSX); re-importing updates by NIB."""
+    """Import a UMKM registry (CSV or XLSX); re-importing updates by NIB. --dry-run checks the
+    file only, so it needs no database."""
     from workflow.umkm_import import read_registry
 
-    runtime = state.runtime()
     with Progress(transient=True, disable=state.as_json) as progress:
         progress.add_task(f"reading {path.name}", total=None)
         report = read_registry(path)
@@ -134,6 +134,7 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
     written = not dry_run and (report.ok or skip_invalid)
     created = updated = 0
     if written:
+        runtime = state.runtime()
         with runtime.db.begin() as conn:
             counts = upsert_umkm(conn, report.records, runtime.workflow.clock())
         created, updated = counts.created, counts.updated

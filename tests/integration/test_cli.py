@@ -73,6 +73,17 @@ def test_commands_refuse_a_database_that_was_never_initialised(tmp_path: Path) -
     assert "run 'sertiflow init'" in result.stderr
 
 
+def test_a_dry_run_checks_a_registry_before_any_database_exists(tmp_path: Path) -> None:
+    fresh = Cli(tmp_path / "not-yet.db")
+    report = fresh.json("import", str(write(tmp_path / "r.csv", *GOOD)), "--dry-run")
+    assert (report["valid"], report["written"], report["created"]) == (len(GOOD), False, 0)
+    assert not fresh.db.exists()
+    bad = fresh("import", str(write(tmp_path / "bad.csv", *GOOD, BAD)), "--dry-run", ok=False)
+    assert "nothing was imported" in bad.stderr and not fresh.db.exists()
+    unready = fresh("import", str(write(tmp_path / "r2.csv", *GOOD)), ok=False)
+    assert "run 'sertiflow init'" in unready.stderr
+
+
 def test_import_with_a_bad_row_names_it_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path / "registry.csv", *GOOD, BAD)
     result = cli("--json", "import", str(path), ok=False)
