@@ -22,15 +22,15 @@ def combine(parts: Sequence[Pages], code: str, keywords: str) -> RenderedPdf:
     Parts that are pages of one PDF open it once."""
     if not parts:
         raise ValueError("a packet needs at least one document")
-    sources: dict[int, pikepdf.Pdf] = {}  # by id() of the RenderedPdf, alive while parts are
+    sources: dict[RenderedPdf, pikepdf.Pdf] = {}
     try:
         with pikepdf.Pdf.new() as packet:
             for part in parts:
-                source = sources.get(id(part.pdf))
+                source = sources.get(part.pdf)
                 if source is None:
-                    source = sources[id(part.pdf)] = pikepdf.Pdf.open(io.BytesIO(part.pdf.data))
+                    source = sources[part.pdf] = pikepdf.Pdf.open(io.BytesIO(part.pdf.data))
                 packet.pages.extend(source.pages[part.first : part.first + part.count])
-            for key, value in sources[id(parts[0].pdf)].docinfo.items():
+            for key, value in sources[parts[0].pdf].docinfo.items():
                 packet.docinfo[key] = value
             packet.docinfo["/Keywords"] = keywords
             out = io.BytesIO()
