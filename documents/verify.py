@@ -4,7 +4,8 @@ The file's SHA-256 is looked up among the issued packets, then among the documen
 (``documents.issued``), and the record's HMAC signature is checked with the office's secret key.
 A file whose hash is unknown but which carries a sertiflow verification code was issued and then
 changed: it is reported as altered, with what it claims to be. A file with neither is not a
-sertiflow document.
+sertiflow document. A code alone (read off paper, or the QR code's address) resolves to its
+signed record: what was issued, for whom and when, to compare the paper with.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from documents.issued import DOCUMENTS
 from documents.packets import PACKETS
 from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, signature_ok
 
-__all__ = ["Verdict", "find_code", "verify_pdf"]
+__all__ = ["Verdict", "find_code", "is_code", "verify_code", "verify_pdf"]
 
 _CODE = re.compile(rb"SF-[A-Z2-7]{4}-[A-Z2-7]{4}")
 
@@ -34,7 +35,7 @@ _CODE = re.compile(rb"SF-[A-Z2-7]{4}-[A-Z2-7]{4}")
 class Verdict:
     """The outcome of checking one file."""
 
-    status: str  # authentic | altered | record_tampered | unknown
+    status: str  # authentic | issued (a code alone) | altered | record_tampered | unknown
     message: str
     code: str | None = None
     application_id: int | None = None
@@ -43,8 +44,8 @@ class Verdict:
 
     @property
     def ok(self) -> bool:
-        """True only for an unaltered packet with an intact record."""
-        return self.status == "authentic"
+        """True only for an unaltered file, or a code, with an intact record."""
+        return self.status in ("authentic", "issued")
 
 
 def find_code(data: bytes) -> str | None:
@@ -103,6 +104,57 @@ def _describe(row: dict[str, Any]) -> str:
     )
 
 
+def _judge(
+    secret: bytes, row: dict[str, Any], fields: Sequence[str], digest: str | None
+) -> Verdict:
+    """The verdict on a record found for a file of SHA-256 ``digest`` (None: for a code)."""
+    facts = dict(
+        code=row["code"],
+        application_id=row["application_id"],
+        state=row["state"],
+        issued_on=row["issued_on"],
+    )
+    what = _describe(row)
+    if not signature_ok(secret, row, fields):
+        return Verdict(
+            "record_tampered",
+            f"the record of {what} does not match its signature: the database entry was changed",
+            **facts,
+        )
+    if digest is None:
+        return Verdict(
+            "issued",
+            f"issued: {what}, {row['pages']} pages; a copy on paper should read the same",
+            **facts,
+        )
+    if row["content_hash"] != digest:
+        return Verdict(
+            "altered",
+            f"ALTERED: the file claims to be {what}, but its content differs from what was issued",
+            **facts,
+        )
+    return Verdict("authentic", f"authentic: {what}, unaltered", **facts)
+
+
+def is_code(text: str) -> bool:
+    """Whether ``text`` reads like a verification code (any case, spaces around ignored)."""
+    return _CODE.fullmatch(text.strip().upper().encode()) is not None
+
+
+def verify_code(db: sa.Engine, secret: bytes, code: str) -> Verdict:
+    """What the verification code ``code`` (any case, spaces around ignored) stands for."""
+    wanted = code.strip().upper()
+    if not is_code(wanted):
+        return Verdict(
+            "unknown", f"{code!r} is not a verification code; they read like SF-7K3Q-9XWD"
+        )
+    with db.connect() as conn:
+        found = _record(conn, "code", wanted)
+    if found is None:
+        return Verdict("unknown", f"code {wanted} was never issued by this office", wanted)
+    return _judge(secret, *found, None)
+
+
 def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
     """Check the PDF ``data`` (a packet, or one document of a packet) against what was issued."""
     digest = hashlib.sha256(data).hexdigest()
@@ -119,24 +171,4 @@ def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
                 "unknown", f"the file names code {code}, which this office never issued", code
             )
         return Verdict("unknown", "not a document issued by sertiflow (no verification code)")
-    row, fields = found
-    facts = dict(
-        code=row["code"],
-        application_id=row["application_id"],
-        state=row["state"],
-        issued_on=row["issued_on"],
-    )
-    what = _describe(row)
-    if not signature_ok(secret, row, fields):
-        return Verdict(
-            "record_tampered",
-            f"the record of {what} does not match its signature: the database entry was changed",
-            **facts,
-        )
-    if row["content_hash"] != digest:
-        return Verdict(
-            "altered",
-            f"ALTERED: the file claims to be {what}, but its content differs from what was issued",
-            **facts,
-        )
-    return Verdict("authentic", f"authentic: {what}, unaltered", **facts)
+    return _judge(secret, *found, digest)

@@ -64,15 +64,26 @@ def doc() -> None:
 
 
 @doc.command(name="verify")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file_or_code")
 @pass_state
 @reports_errors
-def doc_verify(state: State, path: Path) -> None:
-    """Was FILE issued by this office, for which application and stage, and is it unaltered?"""
-    from documents.verify import verify_pdf
+def doc_verify(state: State, file_or_code: str) -> None:
+    """Was FILE issued by this office, for which application and stage, and is it unaltered?
+    Or, for a CODE printed on paper (SF-7K3Q-9XWD): what was issued under it?"""
+    from documents.verify import is_code, verify_code, verify_pdf
 
+    path = Path(file_or_code)
+    if not path.is_file() and not is_code(file_or_code):
+        raise InvalidInput(
+            f"{file_or_code}: no such file, nor a verification code (they read like "
+            "SF-7K3Q-9XWD); give the PDF or the code printed on it"
+        )
     runtime = state.runtime()
-    verdict = verify_pdf(runtime.db, state.settings.secret_key.encode(), path.read_bytes())
+    secret = state.settings.secret_key.encode()
+    if path.is_file():
+        name, verdict = path.name, verify_pdf(runtime.db, secret, path.read_bytes())
+    else:
+        name, verdict = file_or_code.strip().upper(), verify_code(runtime.db, secret, file_or_code)
     if state.as_json:
         print_json(
             {
@@ -86,6 +97,6 @@ def doc_verify(state: State, path: Path) -> None:
             }
         )
     if not verdict.ok:
-        raise InvalidInput(f"{path.name}: {verdict.message}")
+        raise InvalidInput(f"{name}: {verdict.message}")
     if not state.as_json:
-        click.echo(f"{path.name}: {verdict.message}")
+        click.echo(f"{name}: {verdict.message}")

@@ -91,6 +91,11 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
     out.write_bytes(bytes(data))
     altered = cli("doc", "verify", str(out), ok=False)
     assert "ALTERED" in altered.stderr
+    on_paper = cli.json("doc", "verify", issued["code"].lower())
+    assert on_paper["status"] == "issued" and on_paper["application_id"] == int(app_id)
+    assert f"{issued['code']}: issued: packet" in cli("doc", "verify", issued["code"]).stdout
+    typo = cli("doc", "verify", str(tmp_path / "pakett.pdf"), ok=False)
+    assert "no such file, nor a verification code" in typo.stderr
 
     nothing = cli("packet", app_id, "--stage", "LPH_AUDIT", ok=False)
     assert "stages with packets: DOC_PREPARATION, SUBMITTED" in nothing.stderr

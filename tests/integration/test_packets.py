@@ -20,7 +20,7 @@ from documents.issued import DOCUMENTS, reusable
 from documents.packets import PACKETS, PacketService
 from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import RecordTampered
-from documents.verify import verify_pdf
+from documents.verify import verify_code, verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office
 from workflow.directory import replace_profile
 from workflow.errors import InvalidInput
@@ -208,6 +208,33 @@ def test_a_changed_record_or_a_foreign_file_is_not_vouched_for(
     assert tampered.status == "record_tampered"
     other_key = verify_pdf(service.db, b"another office's key", stored.path.read_bytes())
     assert other_key.status == "record_tampered"
+
+
+def test_a_code_read_off_paper_resolves_to_its_signed_record(
+    service: PacketService, trademark_app: int
+) -> None:
+    stored = service.issue(trademark_app)
+    typed = f"  {stored.code.lower()} "
+    verdict = verify_code(service.db, service.secret, typed)
+    assert verdict.ok and verdict.status == "issued"
+    assert (verdict.code, verdict.application_id, verdict.state) == (
+        stored.code,
+        trademark_app,
+        "DOC_PREPARATION",
+    )
+    assert f"{stored.pages} pages" in verdict.message
+    filing = document_row(service, "trademark/filing_data")
+    enclosed = verify_code(service.db, service.secret, filing.code)
+    assert enclosed.ok and "(Data Permohonan Pendaftaran Merek)" in enclosed.message
+
+    never = verify_code(service.db, service.secret, "SF-AAAA-BBBB")
+    assert (never.status, never.ok) == ("unknown", False) and "never issued" in never.message
+    garbled = verify_code(service.db, service.secret, "SF-0000-1111")  # 0 and 1 never occur
+    assert garbled.status == "unknown" and "not a verification code" in garbled.message
+    with service.db.begin() as conn:
+        conn.execute(update(PACKETS).values(issued_on=date(2020, 1, 1)))
+    tampered = verify_code(service.db, service.secret, stored.code)
+    assert tampered.status == "record_tampered" and not tampered.ok
 
 
 def test_a_stage_without_paperwork_says_which_stages_have_packets(
