@@ -73,17 +73,17 @@ def doc_verify(state: State, file_or_code: str) -> None:
     from documents.verify import is_code, verify_code, verify_pdf
 
     path = Path(file_or_code)
-    if not path.is_file() and not is_code(file_or_code):
+    secret = state.settings.secret_key.encode()
+    if path.is_file():
+        name, verdict = path.name, verify_pdf(state.runtime().db, secret, path.read_bytes())
+    elif is_code(file_or_code):
+        name = file_or_code.strip().upper()
+        verdict = verify_code(state.runtime().db, secret, file_or_code)
+    else:
         raise InvalidInput(
             f"{file_or_code}: no such file, nor a verification code (they read like "
             "SF-7K3Q-9XWD); give the PDF or the code printed on it"
         )
-    runtime = state.runtime()
-    secret = state.settings.secret_key.encode()
-    if path.is_file():
-        name, verdict = path.name, verify_pdf(runtime.db, secret, path.read_bytes())
-    else:
-        name, verdict = file_or_code.strip().upper(), verify_code(runtime.db, secret, file_or_code)
     if state.as_json:
         print_json(
             {
