@@ -123,6 +123,7 @@ class State:
     deadline_if: tuple[tuple[str, Deadline], ...] = ()
     tags: frozenset[str] = frozenset()
     hint: str = ""  # what the UMKM must do next, in Bahasa Indonesia
+    hint_en: str = ""  # the same hint in English, for UMKM owners who prefer English emails
     # Documents the packet of this stage holds, besides the covering letter and the checklist:
     # template names under templates/documents/ (``halal/product_list`` ...).
     documents: tuple[str, ...] = ()

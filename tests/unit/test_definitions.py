@@ -163,6 +163,20 @@ def test_every_state_in_the_umkm_court_tells_the_umkm_what_to_do(
 
 
 @every_definition
+def test_every_hint_comes_in_indonesian_and_english_and_every_umkm_state_has_one(
+    definition: ProcessDefinition,
+) -> None:
+    for state in definition.states.values():
+        assert bool(state.hint.strip()) == bool(state.hint_en.strip()), state.name
+        assert state.hint == state.hint.strip(), state.name
+        assert state.hint_en == state.hint_en.strip(), state.name
+        if state.hint:
+            assert state.hint != state.hint_en, state.name
+        if state.court.value == "umkm":
+            assert state.hint.strip(), state.name
+
+
+@every_definition
 def test_each_process_module_has_a_docstring(definition: ProcessDefinition) -> None:
     module = importlib.import_module(f"workflow.processes.{definition.key}")
     assert module.__doc__ is not None

@@ -30,9 +30,17 @@ _AGREED = "PLUT service target"
 
 
 def intake_states(
-    prep_name: str = "DOC_PREPARATION", prep_label: str = "Penyiapan dokumen", prep_hint: str = ""
+    prep_name: str = "DOC_PREPARATION",
+    prep_label: str = "Penyiapan dokumen",
+    prep_hint: str = "",
+    prep_hint_en: str = "",
 ) -> list[State]:
-    """INTAKE (the consultant takes the case) and the document preparation with the UMKM."""
+    """INTAKE (the consultant takes the case) and the document preparation with the UMKM.
+
+    ``prep_hint`` and ``prep_hint_en`` (the same in English) come together or not at all.
+    """
+    if bool(prep_hint) != bool(prep_hint_en):
+        raise ValueError(f"{prep_name}: give prep_hint and prep_hint_en together")
     return [
         State(
             "INTAKE",
@@ -41,6 +49,7 @@ def intake_states(
             Court.CONSULTANT,
             deadline=Deadline(3, Unit.WORKING_DAYS, "agreed", _AGREED),
             hint="Konsultan PLUT akan menghubungi Anda untuk menyiapkan dokumen.",
+            hint_en="A PLUT consultant will contact you to prepare the documents.",
         ),
         State(
             prep_name,
@@ -49,6 +58,7 @@ def intake_states(
             Court.UMKM,
             deadline=Deadline(10, Unit.WORKING_DAYS, "agreed", _AGREED),
             hint=prep_hint or "Lengkapi dokumen yang diminta konsultan PLUT.",
+            hint_en=prep_hint_en or "Complete the documents your PLUT consultant asks for.",
         ),
     ]
 
@@ -62,12 +72,19 @@ def intake_transitions(prep_name: str = "DOC_PREPARATION") -> list[Transition]:
     ]
 
 
-def closed(name: str, label: str, label_en: str, hint: str = "") -> State:
+def closed(name: str, label: str, label_en: str, hint: str = "", hint_en: str = "") -> State:
     """A final state: nothing more happens to the application."""
-    return State(name, label, label_en, Court.UMKM, phase=Phase.CLOSED, hint=hint)
+    return State(name, label, label_en, Court.UMKM, phase=Phase.CLOSED, hint=hint, hint_en=hint_en)
 
 
-CANCELLED = closed("CANCELLED", "Dibatalkan", "Cancelled")
+CANCELLED = closed(
+    "CANCELLED",
+    "Dibatalkan",
+    "Cancelled",
+    hint="Permohonan dibatalkan. Hubungi konsultan PLUT jika ingin mengajukan lagi.",
+    hint_en="The application was cancelled. Contact your PLUT consultant if you want to "
+    "apply again.",
+)
 """Where ``cancel`` leads, in every process."""
 
 

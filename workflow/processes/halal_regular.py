@@ -68,6 +68,9 @@ HALAL_DETERMINED = State(
     "Determined halal",
     Court.AGENCY,
     deadline=Deadline(1, HK, "unconfirmed", "amended Pasal 35 not retrieved"),
+    hint="Produk Anda ditetapkan halal. Menunggu BPJPH menerbitkan sertifikat halal.",
+    hint_en="Your products have been declared halal. Waiting for BPJPH to issue the halal "
+    "certificate.",
 )
 """Both halal paths end here: the fatwa (or Komite Fatwa) has ruled the products halal."""
 SH_ISSUED = Transition(
@@ -98,6 +101,8 @@ def halal_lifecycle(key: str) -> tuple[list[State], list[Transition]]:
             phase=Phase.CERTIFIED,
             hint="Sertifikat halal Anda sudah terbit. Laporkan setiap perubahan bahan atau "
             "proses produksi kepada konsultan PLUT.",
+            hint_en="Your halal certificate has been issued. Tell your PLUT consultant about "
+            "any change to your materials or production process.",
         ),
         State(
             "CHANGE_REPORTED",
@@ -107,6 +112,8 @@ def halal_lifecycle(key: str) -> tuple[list[State], list[Transition]]:
             phase=Phase.CERTIFIED,
             deadline=Deadline(10, HK, "agreed", "PLUT service target"),
             hint="Sertifikat perlu diperbarui karena ada perubahan bahan atau proses.",
+            hint_en="Your certificate needs to be updated because your materials or process "
+            "changed.",
         ),
         State(
             "SURVEILLANCE",
@@ -115,10 +122,25 @@ def halal_lifecycle(key: str) -> tuple[list[State], list[Transition]]:
             Court.AGENCY,
             phase=Phase.CERTIFIED,
             hint="BPJPH/LPH sedang memeriksa konsistensi kehalalan produk Anda.",
+            hint_en="BPJPH/LPH is checking that your products are still consistently halal.",
         ),
-        closed("REVOKED", "Sertifikat dicabut", "Certificate revoked"),
         closed(
-            "RENEWAL_OPENED", "Diperbarui lewat permohonan baru", "Renewed by a new application"
+            "REVOKED",
+            "Sertifikat dicabut",
+            "Certificate revoked",
+            hint="Sertifikat halal dicabut oleh BPJPH. Hubungi konsultan PLUT untuk langkah "
+            "selanjutnya.",
+            hint_en="BPJPH has revoked your halal certificate. Contact your PLUT consultant "
+            "about the next steps.",
+        ),
+        closed(
+            "RENEWAL_OPENED",
+            "Diperbarui lewat permohonan baru",
+            "Renewed by a new application",
+            hint="Permohonan baru untuk memperbarui sertifikat sudah dibuka. Ikuti langkah "
+            "di permohonan baru itu.",
+            hint_en="A new application to update your certificate has been opened. Follow "
+            "the steps of that new application.",
         ),
     ]
     transitions = [
@@ -191,7 +213,10 @@ def _states() -> list[State]:
     return [
         *intake_states(
             prep_hint="Siapkan NIB, daftar produk dan bahan, alur proses produksi, "
-            "Manual SJPH dan dokumen Penyelia Halal."
+            "Manual SJPH dan dokumen Penyelia Halal.",
+            prep_hint_en="Prepare your NIB, the list of products and materials, the "
+            "production process flow, the SJPH (halal assurance system) manual and your "
+            "halal supervisor's (Penyelia Halal) documents.",
         ),
         State(
             "SUBMITTED",
@@ -199,6 +224,7 @@ def _states() -> list[State]:
             "Submitted to BPJPH",
             Court.AGENCY,
             hint="Permohonan sudah dikirim ke BPJPH melalui SIHALAL.",
+            hint_en="Your application has been sent to BPJPH through SIHALAL.",
         ),
         State(
             "DOC_VERIFICATION",
@@ -206,6 +232,8 @@ def _states() -> list[State]:
             "Document verification",
             Court.AGENCY,
             deadline=Deadline(1, HK, "law", "UU 6/2023 Pasal 29(3)"),
+            hint="Menunggu BPJPH memeriksa kelengkapan dan kesesuaian dokumen Anda.",
+            hint_en="Waiting for BPJPH to check that your documents are complete and correct.",
         ),
         State(
             "RETURNED_TO_PU",
@@ -214,6 +242,7 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(5, HK, "unconfirmed", "pre-2023 BPJPH flow (historical)"),
             hint="BPJPH mengembalikan dokumen. Perbaiki sesuai catatan lalu kirim ulang.",
+            hint_en="BPJPH has returned your documents. Fix them as noted, then send them again.",
         ),
         State(
             "LPH_ASSIGNED",
@@ -221,6 +250,9 @@ def _states() -> list[State]:
             "LPH assigned",
             Court.AGENCY,
             deadline=Deadline(1, HK, "law", "UU 6/2023 Pasal 30(2)"),
+            hint="LPH sudah ditetapkan. Menunggu LPH menghitung biaya pemeriksaan.",
+            hint_en="A halal inspection body (LPH) has been assigned. Waiting for it to "
+            "calculate the inspection fee.",
         ),
         State(
             "FEE_SET_INVOICED",
@@ -229,6 +261,7 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
             hint="Bayar tagihan BPJPH dan unggah bukti bayar (PDF).",
+            hint_en="Pay the BPJPH invoice and upload the proof of payment (PDF).",
         ),
         State(
             "PAYMENT_UPLOADED",
@@ -236,6 +269,8 @@ def _states() -> list[State]:
             "Payment proof uploaded",
             Court.AGENCY,
             deadline=Deadline(2, HK, "unconfirmed", "no figure found; office setting"),
+            hint="Menunggu BPJPH memverifikasi pembayaran Anda.",
+            hint_en="Waiting for BPJPH to verify your payment.",
         ),
         State(
             "STTD_ISSUED",
@@ -243,6 +278,9 @@ def _states() -> list[State]:
             "Document receipt (STTD) issued",
             Court.AGENCY,
             deadline=Deadline(2, HK, "unconfirmed", "no figure found; office setting"),
+            hint="Tanda terima dokumen (STTD) sudah terbit. Menunggu LPH memulai pemeriksaan.",
+            hint_en="The document receipt (STTD) has been issued. Waiting for the LPH to "
+            "start the audit.",
         ),
         State(
             "LPH_AUDIT",
@@ -252,6 +290,8 @@ def _states() -> list[State]:
             deadline=Deadline(15, HK, "law", "UU 6/2023 Pasal 31(1)"),
             hint="Auditor halal akan memeriksa lokasi produksi saat produksi berjalan. "
             "Pastikan Penyelia Halal mendampingi.",
+            hint_en="A halal auditor will inspect your production site while production is "
+            "running. Make sure your halal supervisor (Penyelia Halal) is there.",
         ),
         State(
             "LAB_TESTING",
@@ -259,12 +299,15 @@ def _states() -> list[State]:
             "Laboratory testing",
             Court.AGENCY,
             hint="Sebagian bahan diuji di laboratorium; biaya pengujian ditanggung pelaku usaha.",
+            hint_en="Some materials are being tested in a laboratory; you pay for the tests.",
         ),
         State(
             "AUDIT_EXTENDED",
             "Permohonan perpanjangan waktu pemeriksaan",
             "Audit extension requested",
             Court.AGENCY,
+            hint="Menunggu BPJPH menyetujui tambahan waktu pemeriksaan yang diminta LPH.",
+            hint_en="Waiting for BPJPH to approve the extra audit time the LPH asked for.",
         ),
         State(
             "FATWA_SESSION",
@@ -272,6 +315,8 @@ def _states() -> list[State]:
             "MUI fatwa session",
             Court.AGENCY,
             deadline=Deadline(3, HK, "law", "UU 6/2023 Pasal 33(3)"),
+            hint="Menunggu sidang fatwa MUI menetapkan kehalalan produk Anda.",
+            hint_en="Waiting for the MUI fatwa session to decide whether your products are halal.",
         ),
         State(
             "KOMITE_FATWA_TAKEOVER",
@@ -279,6 +324,10 @@ def _states() -> list[State]:
             "Komite Fatwa takeover",
             Court.AGENCY,
             deadline=Deadline(2, HK, "law", "UU 6/2023 Pasal 33(6)"),
+            hint="Batas waktu MUI sudah lewat. Menunggu Komite Fatwa Produk Halal menetapkan "
+            "kehalalan produk Anda.",
+            hint_en="MUI's time limit has passed. Waiting for the Halal Product Fatwa "
+            "Committee (Komite Fatwa) to decide whether your products are halal.",
         ),
         HALAL_DETERMINED,
         closed(
@@ -286,6 +335,7 @@ def _states() -> list[State]:
             "Produk tidak halal",
             "Not halal",
             hint="Produk ditetapkan tidak halal. Diperlukan permohonan baru.",
+            hint_en="Your products have been declared not halal. A new application is needed.",
         ),
         CANCELLED,
     ]

@@ -75,7 +75,10 @@ def _states() -> list[State]:
     return [
         *intake_states(
             prep_hint="Bersama Pendamping PPH, siapkan NIB, daftar produk dan bahan, "
-            "alur proses produksi, ikrar halal dan data Penyelia Halal."
+            "alur proses produksi, ikrar halal dan data Penyelia Halal.",
+            prep_hint_en="With your halal process assistant (Pendamping PPH), prepare your "
+            "NIB, the list of products and materials, the production process flow, the halal "
+            "pledge (ikrar halal) and your halal supervisor's (Penyelia Halal) details.",
         ),
         State(
             "SUBMITTED",
@@ -83,6 +86,8 @@ def _states() -> list[State]:
             "Submitted",
             Court.AGENCY,
             hint="Permohonan sudah terkirim. Pendamping PPH akan mengunjungi tempat usaha.",
+            hint_en="Your application has been sent. Your halal process assistant "
+            "(Pendamping PPH) will visit your business.",
         ),
         State(
             "PPH_VERVAL",
@@ -91,6 +96,8 @@ def _states() -> list[State]:
             Court.AGENCY,
             deadline=Deadline(10, HK, "law", "UU 6/2023 Pasal 33A(3)"),
             hint="Pendamping PPH memeriksa bahan, produk dan proses di tempat usaha Anda.",
+            hint_en="Your halal process assistant (Pendamping PPH) is checking the materials, "
+            "products and process at your business.",
         ),
         State(
             "RETURNED_TO_PU",
@@ -99,6 +106,7 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
             hint="Permohonan dikembalikan. Perbaiki sesuai catatan lalu kirim ulang.",
+            hint_en="Your application has been returned. Fix it as noted, then send it again.",
         ),
         State(
             "LP3H_BPJPH_VERIFICATION",
@@ -106,6 +114,9 @@ def _states() -> list[State]:
             "LP3H and BPJPH verification",
             Court.AGENCY,
             deadline=Deadline(2, HK, "unconfirmed", "split of the 10 HK not confirmed"),
+            hint="Menunggu LP3H dan BPJPH memeriksa hasil pendampingan dan menerbitkan STTD.",
+            hint_en="Waiting for the LP3H and BPJPH to check the assistant's report and issue "
+            "the document receipt (STTD).",
         ),
         State(
             "AT_KOMITE_FATWA",
@@ -113,6 +124,9 @@ def _states() -> list[State]:
             "At the Komite Fatwa",
             Court.AGENCY,
             deadline=Deadline(1, HK, "law", "UU 6/2023 Pasal 33A(2)"),
+            hint="Menunggu Komite Fatwa Produk Halal menetapkan kehalalan produk Anda.",
+            hint_en="Waiting for the Halal Product Fatwa Committee (Komite Fatwa) to decide "
+            "whether your products are halal.",
         ),
         HALAL_DETERMINED,
         closed(
@@ -120,6 +134,8 @@ def _states() -> list[State]:
             "Produk tidak halal",
             "Not halal",
             hint="Anda akan menerima surat keterangan produk tidak halal melalui SIHALAL.",
+            hint_en="You will receive a letter through SIHALAL stating that your product is "
+            "not halal.",
         ),
         closed(
             "REDIRECTED_TO_REGULAR",
@@ -127,6 +143,8 @@ def _states() -> list[State]:
             "Redirected to regular path",
             hint="Usaha Anda tidak memenuhi syarat self-declare; permohonan dilanjutkan "
             "lewat jalur reguler.",
+            hint_en="Your business does not qualify for self-declare; your application "
+            "continues on the regular path.",
         ),
         CANCELLED,
     ]

@@ -101,14 +101,19 @@ def _states() -> list[State]:
         *intake_states(
             "PREPARATION",
             "Persiapan (gap analysis, penerapan SNI dan sistem mutu)",
-            "Terapkan SNI dan sistem mutu, siapkan Pedoman Mutu, rekaman mutu dan "
+            prep_hint="Terapkan SNI dan sistem mutu, siapkan Pedoman Mutu, rekaman mutu dan "
             "hasil uji coba produk.",
+            prep_hint_en="Apply the SNI standard and a quality system, and prepare your "
+            "quality manual (Pedoman Mutu), quality records and product trial test results.",
         ),
         State(
             "APPLICATION_SUBMITTED",
             "Permohonan sertifikasi diajukan",
             "Application submitted",
             agency,
+            hint="Permohonan sudah dikirim ke LSPro. Menunggu LSPro mulai mengkaji permohonan.",
+            hint_en="Your application has been sent to the certification body (LSPro). "
+            "Waiting for it to start the review.",
         ),
         State(
             "APPLICATION_REVIEW",
@@ -116,6 +121,8 @@ def _states() -> list[State]:
             "Application review",
             agency,
             deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
+            hint="Menunggu LSPro memeriksa kelengkapan permohonan Anda.",
+            hint_en="Waiting for the LSPro to check that your application is complete.",
         ),
         State(
             "RETURNED_TO_PU",
@@ -124,6 +131,7 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(10, HK, "agreed", "PLUT service target"),
             hint="LSPro meminta kelengkapan permohonan.",
+            hint_en="The LSPro asks for the missing parts of your application.",
         ),
         State(
             "AGREEMENT_PAYMENT",
@@ -132,8 +140,17 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(10, HK, "agreed", "PLUT service target"),
             hint="Tanda tangani perjanjian sertifikasi dan bayar tagihan LSPro.",
+            hint_en="Sign the certification agreement and pay the LSPro invoice.",
         ),
-        State("AUDIT", "Audit kecukupan dan audit kesesuaian", "Audit", agency),
+        State(
+            "AUDIT",
+            "Audit kecukupan dan audit kesesuaian",
+            "Audit",
+            agency,
+            hint="Menunggu auditor LSPro memeriksa sistem mutu dan tempat produksi Anda.",
+            hint_en="Waiting for the LSPro auditors to check your quality system and "
+            "production site.",
+        ),
         State(
             "CORRECTIVE_ACTION",
             "Tindakan koreksi",
@@ -141,14 +158,24 @@ def _states() -> list[State]:
             Court.UMKM,
             deadline=Deadline(2, Unit.MONTHS, "practice", "one LSPro's rule"),
             hint="Perbaiki ketidaksesuaian temuan audit dan kirim buktinya.",
+            hint_en="Fix the nonconformities the audit found and send the evidence.",
         ),
-        State("SAMPLING", "Pengambilan contoh uji", "Sampling", agency),
+        State(
+            "SAMPLING",
+            "Pengambilan contoh uji",
+            "Sampling",
+            agency,
+            hint="Menunggu petugas LSPro mengambil contoh produk untuk diuji.",
+            hint_en="Waiting for the LSPro officer to take product samples for testing.",
+        ),
         State(
             "TESTING",
             "Pengujian di laboratorium",
             "Laboratory testing",
             agency,
             deadline=Deadline(20, HK, "practice", "reported duration, at least 20 HK"),
+            hint="Menunggu hasil uji produk dari laboratorium.",
+            hint_en="Waiting for the product test results from the laboratory.",
         ),
         State(
             "RETEST",
@@ -156,9 +183,27 @@ def _states() -> list[State]:
             "Retest",
             agency,
             deadline=Deadline(20, HK, "practice", "as testing"),
+            hint="Hasil uji pertama belum memenuhi. Menunggu hasil uji ulang dari laboratorium.",
+            hint_en="The first test did not pass. Waiting for the retest results from the "
+            "laboratory.",
         ),
-        State("EVALUATION", "Evaluasi oleh panel sertifikasi", "Evaluation", agency),
-        State("DECISION", "Keputusan sertifikasi", "Decision", agency),
+        State(
+            "EVALUATION",
+            "Evaluasi oleh panel sertifikasi",
+            "Evaluation",
+            agency,
+            hint="Menunggu panel sertifikasi LSPro menilai hasil audit dan uji.",
+            hint_en="Waiting for the LSPro certification panel to review the audit and test "
+            "results.",
+        ),
+        State(
+            "DECISION",
+            "Keputusan sertifikasi",
+            "Decision",
+            agency,
+            hint="Menunggu keputusan sertifikasi dari pimpinan LSPro.",
+            hint_en="Waiting for the head of the LSPro to decide on certification.",
+        ),
         State(
             "CERTIFIED",
             "SPPT SNI terbit",
@@ -166,8 +211,19 @@ def _states() -> list[State]:
             Court.UMKM,
             phase=Phase.CERTIFIED,
             hint="Bubuhkan tanda SNI, nomor SNI dan atributnya sebelum produk dipasarkan.",
+            hint_en="Put the SNI mark, the SNI number and the related markings on your "
+            "product before you sell it.",
         ),
-        State("SURVEILLANCE", "Survailen", "Surveillance", agency, phase=Phase.CERTIFIED),
+        State(
+            "SURVEILLANCE",
+            "Survailen",
+            "Surveillance",
+            agency,
+            phase=Phase.CERTIFIED,
+            hint="Menunggu hasil survailen (audit dan pengambilan contoh berkala) oleh LSPro.",
+            hint_en="Waiting for the results of the LSPro's surveillance (a regular audit "
+            "and sampling).",
+        ),
         State(
             "SUSPENDED",
             "Sertifikat dibekukan",
@@ -175,10 +231,35 @@ def _states() -> list[State]:
             Court.UMKM,
             phase=Phase.CERTIFIED,
             hint="Sertifikat dibekukan. Tindak lanjuti temuan survailen.",
+            hint_en="Your certificate is suspended. Deal with the surveillance findings.",
         ),
-        closed("REFUSED", "Permohonan ditolak", "Refused"),
-        closed("REVOKED", "Sertifikat dicabut", "Revoked"),
-        closed("EXPIRED", "Masa berlaku habis", "Expired"),
+        closed(
+            "REFUSED",
+            "Permohonan ditolak",
+            "Refused",
+            hint="Permohonan sertifikasi SNI ditolak. Hubungi konsultan PLUT untuk langkah "
+            "selanjutnya.",
+            hint_en="Your SNI certification application was refused. Contact your PLUT "
+            "consultant about the next steps.",
+        ),
+        closed(
+            "REVOKED",
+            "Sertifikat dicabut",
+            "Revoked",
+            hint="Sertifikat SNI dicabut; tanda SNI tidak boleh dipakai lagi. Hubungi "
+            "konsultan PLUT.",
+            hint_en="Your SNI certificate has been revoked; you may no longer use the SNI "
+            "mark. Contact your PLUT consultant.",
+        ),
+        closed(
+            "EXPIRED",
+            "Masa berlaku habis",
+            "Expired",
+            hint="Masa berlaku sertifikat SNI sudah habis. Hubungi konsultan PLUT untuk "
+            "sertifikasi ulang.",
+            hint_en="Your SNI certificate has expired. Contact your PLUT consultant to get "
+            "certified again.",
+        ),
         CANCELLED,
     ]
 

@@ -110,7 +110,10 @@ def _states() -> list[State]:
         *intake_states(
             prep_hint="Siapkan label merek (JPG), KTP, surat pernyataan UMK "
             "bermeterai, surat rekomendasi UKM binaan tahun ini, dan "
-            "daftar kelas barang/jasa."
+            "daftar kelas barang/jasa.",
+            prep_hint_en="Prepare your brand label (JPG), ID card (KTP), the stamped UMK "
+            "statement (with meterai), this year's recommendation letter as an assisted small "
+            "business (UKM binaan), and the list of goods/services classes.",
         ),
         State(
             "FILED",
@@ -119,6 +122,7 @@ def _states() -> list[State]:
             Court.AGENCY,
             tags=_FILED,
             hint="Permohonan merek sudah diterima DJKI. Simpan tanda terimanya.",
+            hint_en="DJKI has received your trademark application. Keep the receipt.",
         ),
         State(
             "FORMALITY_EXAM",
@@ -127,6 +131,9 @@ def _states() -> list[State]:
             Court.AGENCY,
             tags=_FILED,
             deadline=Deadline(15, DAYS, "unconfirmed", "often quoted, unconfirmed"),
+            hint="Menunggu DJKI memeriksa kelengkapan persyaratan permohonan.",
+            hint_en="Waiting for DJKI to check that your application meets the formal "
+            "requirements.",
         ),
         State(
             "FORMALITY_INCOMPLETE",
@@ -136,6 +143,7 @@ def _states() -> list[State]:
             tags=_FILED,
             deadline=Deadline(2, MONTHS, "unconfirmed", "UU 15/2001 Pasal 13 (historical)"),
             hint="DJKI meminta kelengkapan dokumen. Lengkapi sebelum batas waktu.",
+            hint_en="DJKI asks for missing documents. Send them before the deadline.",
         ),
         State(
             "PUBLICATION",
@@ -144,6 +152,10 @@ def _states() -> list[State]:
             Court.AGENCY,
             tags=_FILED,
             deadline=Deadline(2, MONTHS, "law", "UU 20/2016 Pasal 14"),
+            hint="Merek Anda diumumkan. Menunggu masa pengumuman 2 bulan selesai; selama itu "
+            "pihak lain boleh mengajukan keberatan.",
+            hint_en="Your trademark has been published. Waiting for the 2-month publication "
+            "period to end; during it, others may object.",
         ),
         State(
             "OPPOSITION",
@@ -153,14 +165,26 @@ def _states() -> list[State]:
             tags=_FILED,
             deadline=Deadline(2, MONTHS, "law", "UU 20/2016 Pasal 17(2)"),
             hint="Ada keberatan atas merek Anda. Ajukan sanggahan paling lambat 2 bulan.",
+            hint_en="Someone has objected to your trademark. Send a rebuttal within 2 months.",
         ),
-        State("REBUTTAL_FILED", "Sanggahan diajukan", "Rebuttal filed", Court.AGENCY, tags=_FILED),
+        State(
+            "REBUTTAL_FILED",
+            "Sanggahan diajukan",
+            "Rebuttal filed",
+            Court.AGENCY,
+            tags=_FILED,
+            hint="Sanggahan sudah diajukan. Menunggu masa pengumuman selesai.",
+            hint_en="Your rebuttal has been filed. Waiting for the publication period to end.",
+        ),
         State(
             "PUBLICATION_ENDED",
             "(TM) Selesai Masa Pengumuman",
             "Publication ended",
             Court.AGENCY,
             tags=_FILED,
+            hint="Masa pengumuman selesai. Menunggu DJKI menjadwalkan pemeriksaan substantif.",
+            hint_en="The publication period is over. Waiting for DJKI to schedule the "
+            "substantive examination.",
         ),
         State(
             "QUEUED_SUBSTANTIVE",
@@ -168,6 +192,8 @@ def _states() -> list[State]:
             "Queued for substantive exam",
             Court.AGENCY,
             tags=_FILED,
+            hint="Menunggu giliran pemeriksaan substantif di DJKI.",
+            hint_en="Waiting in DJKI's queue for the substantive examination.",
         ),
         State(
             "SUBSTANTIVE_EXAM",
@@ -177,6 +203,9 @@ def _states() -> list[State]:
             tags=_FILED,
             deadline=Deadline(30, DAYS, "law", "UU 20/2016 Pasal 23 jo. UU 11/2020"),
             deadline_if=(("opposed", Deadline(90, DAYS, "law", "UU 20/2016 Pasal 23")),),
+            hint="Menunggu pemeriksa merek DJKI menilai apakah merek Anda dapat didaftar.",
+            hint_en="Waiting for the DJKI examiner to decide whether your trademark can be "
+            "registered.",
         ),
         State(
             "PROVISIONAL_REFUSAL",
@@ -186,6 +215,8 @@ def _states() -> list[State]:
             tags=_FILED,
             deadline=Deadline(30, DAYS, "law", "UU 20/2016 Pasal 24(3)"),
             hint="DJKI mengusulkan penolakan. Ajukan tanggapan tertulis paling lambat 30 hari.",
+            hint_en="DJKI proposes to refuse your trademark. Send a written response within "
+            "30 days.",
         ),
         State(
             "RESPONSE_REVIEW",
@@ -193,6 +224,8 @@ def _states() -> list[State]:
             "Response under review",
             Court.AGENCY,
             tags=_FILED,
+            hint="Menunggu pemeriksa DJKI menilai tanggapan Anda.",
+            hint_en="Waiting for the DJKI examiner to review your response.",
         ),
         State(
             "REFUSED",
@@ -202,6 +235,7 @@ def _states() -> list[State]:
             tags=_FILED,
             deadline=Deadline(90, DAYS, "law", "UU 20/2016 Pasal 28-29"),
             hint="Merek ditolak. Anda dapat mengajukan banding paling lambat 90 hari.",
+            hint_en="Your trademark has been refused. You can appeal within 90 days.",
         ),
         State(
             "APPEAL",
@@ -210,6 +244,8 @@ def _states() -> list[State]:
             Court.AGENCY,
             tags=_FILED,
             deadline=Deadline(3, MONTHS, "practice", "KBM decides within 3 months"),
+            hint="Menunggu putusan Komisi Banding Merek.",
+            hint_en="Waiting for the Trademark Appeal Commission (Komisi Banding Merek) to decide.",
         ),
         State(
             "COURT",
@@ -218,6 +254,8 @@ def _states() -> list[State]:
             Court.AGENCY,
             tags=_FILED,
             deadline=Deadline(3, MONTHS, "practice", "suit within 3 months of the decision"),
+            hint="Menunggu putusan Pengadilan Niaga.",
+            hint_en="Waiting for the Commercial Court (Pengadilan Niaga) to decide.",
         ),
         State(
             "MARK_ACTIVE",
@@ -227,6 +265,7 @@ def _states() -> list[State]:
             phase=Phase.CERTIFIED,
             tags=_REGISTERED,
             hint="Merek Anda terdaftar dan dilindungi 10 tahun.",
+            hint_en="Your trademark is registered and protected for 10 years.",
         ),
         State(
             "RENEWAL_WINDOW",
@@ -236,11 +275,44 @@ def _states() -> list[State]:
             phase=Phase.CERTIFIED,
             tags=_REGISTERED,
             hint="Perlindungan merek akan berakhir. Ajukan perpanjangan.",
+            hint_en="Your trademark protection is ending soon. Apply to renew it.",
         ),
-        closed("WITHDRAWN", "(TM) Ditarik Kembali", "Withdrawn"),
-        closed("DEEMED_WITHDRAWN", "Dianggap Ditarik Kembali", "Deemed withdrawn"),
-        closed("REFUSAL_FINAL", "Ditolak (final)", "Finally refused"),
-        closed("MARK_EXPIRED", "(TM) Berakhir", "Expired"),
+        closed(
+            "WITHDRAWN",
+            "(TM) Ditarik Kembali",
+            "Withdrawn",
+            hint="Permohonan merek ditarik kembali. Hubungi konsultan PLUT jika ingin "
+            "mengajukan lagi.",
+            hint_en="The trademark application was withdrawn. Contact your PLUT consultant if "
+            "you want to apply again.",
+        ),
+        closed(
+            "DEEMED_WITHDRAWN",
+            "Dianggap Ditarik Kembali",
+            "Deemed withdrawn",
+            hint="Permohonan dianggap ditarik karena kekurangan tidak dilengkapi tepat waktu. "
+            "Hubungi konsultan PLUT untuk mengajukan lagi.",
+            hint_en="The application counts as withdrawn because the missing documents were "
+            "not sent in time. Contact your PLUT consultant to apply again.",
+        ),
+        closed(
+            "REFUSAL_FINAL",
+            "Ditolak (final)",
+            "Finally refused",
+            hint="Penolakan merek sudah final. Bicarakan dengan konsultan PLUT jika ingin "
+            "mendaftarkan merek lain.",
+            hint_en="The refusal of your trademark is final. Talk to your PLUT consultant if "
+            "you want to register a different mark.",
+        ),
+        closed(
+            "MARK_EXPIRED",
+            "(TM) Berakhir",
+            "Expired",
+            hint="Perlindungan merek Anda sudah berakhir. Hubungi konsultan PLUT untuk "
+            "mendaftarkannya lagi.",
+            hint_en="Your trademark protection has ended. Contact your PLUT consultant to "
+            "register it again.",
+        ),
         CANCELLED,
     ]
 
