@@ -8,7 +8,9 @@ raises a ``SertiflowError`` before a single row is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,6 +35,7 @@ from workflow.fields import parse_fields
 from workflow.guards import EvidenceItem, GuardContext, RelatedApplication, UmkmProfile
 from workflow.ledger import (
     APPLICATIONS,
+    QUEUED,
     SELECT_APP,
     SELECT_APP_AND_ACTOR,
     SELECT_EVIDENCE,
@@ -52,6 +55,10 @@ from workflow.processes import ProcessRegistry
 __all__ = ["Actor", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
 
 _OPENED = frozenset({Role.UMKM, Role.CONSULTANT})
+_log = logging.getLogger(__name__)
+
+Dispatch = Callable[[Sequence[int]], None]
+"""Hands committed outbox row ids to the workers (a Celery send); must not block for long."""
 
 
 def utcnow() -> datetime:
@@ -95,8 +102,10 @@ class Engine:
         policy: Policy | None = None,
         calendar: WorkingCalendar | None = None,
         clock: Callable[[], datetime] = utcnow,
+        dispatch: Dispatch | None = None,
     ) -> None:
         self.db = db
+        self.dispatch = dispatch
         self.registry = registry or ProcessRegistry()
         self.policy = policy or Policy()
         self.calendar = calendar or WorkingCalendar(self.policy.extra_closed_days)
@@ -104,6 +113,23 @@ class Engine:
         self.dates = DateRules(self.policy, self.calendar)
         self._zone = ZoneInfo(self.policy.timezone)
         self._machines = {d.ident: ProcessMachine(d) for d in self.registry.all()}
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """One write transaction; once it has committed, its outbox rows go to the workers.
+
+        A dispatch that fails (broker down) loses nothing: the rows are committed as pending and
+        the relay sends them later. So it is logged, never raised to the person who acted.
+        """
+        with self.db.begin() as conn:
+            conn.info.pop(QUEUED, None)  # left by a transaction that rolled back
+            yield conn
+            queued: list[int] = conn.info.pop(QUEUED, [])
+        if queued and self.dispatch is not None:
+            try:
+                self.dispatch(queued)
+            except Exception as error:  # the relay will send them; the step itself succeeded
+                _log.warning("outbox rows %s left for the relay: %s", queued, error)
 
     # --------------------------------------------------------------------------- lookups
     def today(self, now: datetime | None = None) -> date:
@@ -153,7 +179,7 @@ class Engine:
     ) -> int:
         """Open a new application of ``process_key`` for the UMKM with ``nib``; its id."""
         definition = self.registry.get(process_key)
-        with self.db.begin() as conn:
+        with self._writing() as conn:
             actor = self.actor(conn, username)
             umkm = umkm_by_nib(conn, nib)
             if actor.role is Role.UMKM and actor.umkm_id != umkm.id:
@@ -251,7 +277,7 @@ class Engine:
         expected_version: int | None = None,
     ) -> TransitionResult:
         """Fire ``trigger`` on application ``app_id`` as ``username``; one transaction."""
-        with self.db.begin() as conn:
+        with self._writing() as conn:
             actor, app = self._actor_and_application(conn, username, app_id)
             if expected_version is not None and app.version != expected_version:
                 raise ConflictError(

@@ -34,6 +34,7 @@ __all__ = [
     "EVIDENCE",
     "MOVABLE_COLUMNS",
     "OUTBOX",
+    "QUEUED",
     "REGENCIES",
     "SELECT_APP",
     "SELECT_APP_AND_ACTOR",
@@ -123,7 +124,10 @@ _UPDATE_APP = (
     .values(version=APPLICATIONS.c.version + 1, **{c: bindparam(c) for c in MOVABLE_COLUMNS})
 )
 _INSERT_AUDIT = insert(AUDIT)
-_INSERT_OUTBOX = insert(OUTBOX)
+_INSERT_OUTBOX = insert(OUTBOX).returning(OUTBOX.c.id)
+QUEUED = "sertiflow.queued_outbox_ids"
+"""Key in ``Connection.info`` under which ``record`` collects the outbox ids its transaction
+wrote, for the engine to dispatch once that transaction has committed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,21 +228,28 @@ def record(
             "trigger": step.trigger,
             "from": step.from_state,
             "to": step.to_state,
+            "deadline": _iso(params["deadline"]),
         }
-        conn.execute(
+        ids = conn.execute(
             _INSERT_OUTBOX,
             [
                 {
                     "application_id": app.id,
+                    "user_id": None,
                     "audit_seq": seq,
                     "kind": kind,
                     "payload": payload,
                     "created_at": step.at,
-                    "dispatched_at": None,
+                    "status": "pending",
+                    "available_at": step.at,
                     "attempts": 0,
-                    "last_error": None,
                 }
                 for kind in effects
             ],
-        )
+        ).scalars()
+        conn.info.setdefault(QUEUED, []).extend(ids)
     return seq
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

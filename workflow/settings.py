@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,13 +18,44 @@ from workflow.model import Deadline
 from workflow.policy import Policy
 from workflow.processes import DEFAULT_DEFINITIONS
 
-__all__ = ["Settings", "SettingsError"]
+__all__ = ["Delivery", "Settings", "SettingsError"]
 
 _DEV_SECRET = "development-only-secret"
 
 
 class SettingsError(ValueError):
     """A setting that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How effects are delivered: broker, mail server, retries, reminders and renewals.
+
+    No broker: the embedded worker runs the same tasks in-process. No SMTP host: emails are
+    written as ``.eml`` files to ``mail_dir``. Every "due at" time lives in the database; the
+    broker only ever carries a row's id.
+    """
+
+    broker_url: str = ""  # redis://host:6379/0; empty: the embedded worker
+    smtp_host: str = ""  # empty: write .eml files to Settings.mail_dir
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # starttls | ssl | none
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout: int = 30
+    mail_from: str = "sertiflow@localhost"
+    max_attempts: int = 8  # then the row is failed, visible to admins, and can be retried
+    backoff_seconds: int = 30  # first retry; doubles each time, with jitter, up to an hour
+    lease_seconds: int = 600  # a claimed row not marked done by then is taken again
+    relay_grace_seconds: int = 30  # a new row not picked up by then is dispatched by the relay
+    relay_interval_seconds: int = 10
+    status_link_days: int = 30  # how long the link in a status email opens the status page
+    reminder_working_days: int = 3  # remind this many working days before a deadline
+    escalation_working_days: int = 2  # tell the admins when a deadline is this far overdue
+    digest_hour: int = 7  # office-local hour of the consultants' daily digest
+    sni_surveillance_months: int = 12  # first surveillance audit, then every this many months
+    sni_expiry_reminder_months: int = 6  # remind before an SPPT SNI expires
+    system_user: str = "sertiflow"  # the account sweeps act as (an admin; no login)
 
 
 @dataclass(frozen=True)
@@ -41,8 +72,11 @@ class Settings:
     office_logo: str = ""  # a PNG, JPEG or SVG file; empty: the shipped logo
     mail_dir: str = "var/mail"
     storage_dir: str = "var/packets"
+    storage_url: str = ""  # s3://bucket/prefix; empty: the local folder storage_dir
+    s3_endpoint_url: str = ""  # an S3-compatible server; empty: AWS
     public_url: str = "http://localhost:8000"
     policy: Policy = field(default_factory=Policy)
+    delivery: Delivery = field(default_factory=Delivery)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -87,9 +121,69 @@ class Settings:
             office_logo=get("OFFICE_LOGO", cls.office_logo),
             mail_dir=get("MAIL_DIR", cls.mail_dir),
             storage_dir=get("STORAGE_DIR", cls.storage_dir),
+            storage_url=_storage_url(get("STORAGE_URL", "")),
+            s3_endpoint_url=get("S3_ENDPOINT_URL", ""),
             public_url=get("PUBLIC_URL", cls.public_url).rstrip("/"),
             policy=policy,
+            delivery=_delivery(env, get),
         )
+
+
+def _delivery(env: Mapping[str, str], get: Callable[[str, str], str]) -> Delivery:
+    default = Delivery()
+    broker = get("BROKER_URL", "")
+    if broker and not broker.startswith(("redis://", "rediss://")):
+        raise SettingsError(
+            f"SERTIFLOW_BROKER_URL {broker!r}: give a Redis URL such as redis://127.0.0.1:6379/0, "
+            "or leave it empty for the embedded worker"
+        )
+    security = get("SMTP_SECURITY", default.smtp_security).lower()
+    if security not in ("starttls", "ssl", "none"):
+        raise SettingsError("SERTIFLOW_SMTP_SECURITY must be starttls, ssl or none")
+    numbers = {
+        name: _int(env, name.upper(), getattr(default, name))
+        for name in (
+            "smtp_port",
+            "smtp_timeout",
+            "max_attempts",
+            "backoff_seconds",
+            "lease_seconds",
+            "relay_grace_seconds",
+            "relay_interval_seconds",
+            "status_link_days",
+            "reminder_working_days",
+            "escalation_working_days",
+            "digest_hour",
+            "sni_surveillance_months",
+            "sni_expiry_reminder_months",
+        )
+    }
+    if numbers["max_attempts"] < 1 or numbers["lease_seconds"] < 10:
+        raise SettingsError(
+            "SERTIFLOW_MAX_ATTEMPTS must be at least 1 and SERTIFLOW_LEASE_SECONDS at least 10"
+        )
+    if numbers["digest_hour"] > 23:
+        raise SettingsError("SERTIFLOW_DIGEST_HOUR is an hour of the day, 0 to 23")
+    return Delivery(
+        broker_url=broker,
+        smtp_host=get("SMTP_HOST", ""),
+        smtp_security=security,
+        smtp_user=get("SMTP_USER", ""),
+        smtp_password=env.get("SERTIFLOW_SMTP_PASSWORD", ""),
+        mail_from=get("MAIL_FROM", default.mail_from),
+        system_user=get("SYSTEM_USER", default.system_user),
+        **numbers,
+    )
+
+
+def _storage_url(url: str) -> str:
+    if url and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9](/[\w./\-]*)?", url):
+        raise SettingsError(
+            f"SERTIFLOW_STORAGE_URL {url!r}: write s3://bucket or s3://bucket/prefix (a bucket "
+            "name of lowercase letters, digits, dots and hyphens), or leave it empty for the "
+            "local folder SERTIFLOW_STORAGE_DIR"
+        )
+    return url.rstrip("/")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -57,6 +57,7 @@ class UmkmRecord:
     simple_process: bool | None
     products: str
     row: int  # 1-based spreadsheet row; the header is row 1
+    language: str = "id"  # of the status emails: "id" (Bahasa Indonesia) or "en"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +114,7 @@ _COLUMNS: tuple[_Column, ...] = (
     _Column("production_sites", ("Jumlah Lokasi Produksi", "Production sites")),
     _Column("simple_process", ("Proses Sederhana", "Simple process")),
     _Column("products", ("Produk", "Products", "Product")),
+    _Column("language", ("Bahasa", "Bahasa Email", "Language", "Email language")),
 )
 
 _KINDS = {"umkm": "umkm", "umk": "umkm", "koperasi": "koperasi", "cooperative": "koperasi"}
@@ -178,6 +180,25 @@ def _parse_scale(value: object) -> str:
     if text not in _SCALES:
         raise _CellError("Scale must be mikro, kecil or menengah (or micro, small, medium)")
     return _SCALES[text]
+
+
+_LANGUAGES = {
+    alias: code
+    for code, aliases in (
+        ("id", ("id", "indonesia", "bahasa indonesia", "indonesian")),
+        ("en", ("en", "inggris", "bahasa inggris", "english")),
+    )
+    for alias in aliases
+}
+
+
+def _parse_language(value: object) -> str:
+    text = _text(value).casefold()
+    if not text:
+        return "id"
+    if text not in _LANGUAGES:
+        raise _CellError("Language must be Indonesia (id) or English (en)")
+    return _LANGUAGES[text]
 
 
 def _parse_email(value: object) -> str | None:
@@ -292,6 +313,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "production_sites": _parse_sites,
     "simple_process": _parse_bool,
     "products": _text,
+    "language": _parse_language,
 }
 
 

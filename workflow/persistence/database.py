@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 __all__ = ["SCHEMA_REVISION", "connect", "schema_revision"]
 
-SCHEMA_REVISION = "0003"
+SCHEMA_REVISION = "0004"
 """The newest migration; a test checks it against Alembic's head."""
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "IssuedDocument",
     "IssuedPacket",
     "Material",
+    "Notification",
     "OutboxMessage",
     "ProcessStep",
     "Product",
@@ -78,6 +79,7 @@ class Umkm(Base):
     production_sites: Mapped[int | None] = mapped_column(Integer)
     simple_process: Mapped[bool | None] = mapped_column(Boolean)
     products: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(String(8), default="id")  # of its emails: id | en
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
@@ -94,6 +96,8 @@ class User(Base):
     field: Mapped[str | None] = mapped_column(String(32))  # a consultant's bidang
     umkm_id: Mapped[int | None] = mapped_column(ForeignKey("umkm.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A consultant or admin who prefers one email a day to one email per notification.
+    daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Evidence(Base):
@@ -286,19 +290,62 @@ class AuditEntry(Base):
 
 
 class OutboxMessage(Base):
-    """An effect to deliver after commit (packet, email, notification); the relay sweeps these."""
+    """An effect to deliver after commit (packet, email, notification, reminder): the durable queue.
+
+    ``status`` is ``pending`` (waiting; ``available_at`` is the earliest it may run, later than
+    now while it backs off), ``leased`` (a worker holds it until ``lease_until``; the token tells
+    that worker's claim from a stale one), ``done`` (``result`` says what it did), ``failed`` (its
+    retries ran out; ``last_error`` says why) or ``historical`` (an effect of imported or demo
+    history, recorded but never sent). ``dedupe_key`` makes a sweep's reminder unique per deadline.
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "dispatched_at", "id"),)
+    __table_args__ = (
+        # Claims read only the unfinished rows: the index's leading status keeps done history out.
+        Index("ix_outbox_claim", "status", "available_at", "id"),
+        Index("ix_outbox_application", "application_id", "audit_seq"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("application.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     audit_seq: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    available_at: Mapped[datetime] = mapped_column(DateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+
+class Notification(Base):
+    """An in-app notification for one user (the web app shows them; the digest emails them).
+
+    ``outbox_id`` with ``user_id`` is unique: delivering the same outbox row twice notifies once.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "user_id"),
+        Index("ix_notification_user", "user_id", "read_at", "id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    outbox_id: Mapped[int] = mapped_column(ForeignKey("outbox.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime)  # a retry skips who has it
+    digested_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 def table(model: type[Base]) -> Table:
