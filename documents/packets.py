@@ -5,7 +5,8 @@ what ``sertiflow packet`` calls. Asking again for a packet whose inputs have not
 the stored PDF; a stored file that is missing or no longer matches its hash is made again with
 the same code, reference and date, and its record re-signed. Its documents come from
 ``documents.issued``: those an earlier packet of the application already carries unchanged are
-copied from the store, not laid out again.
+copied from the store, not laid out again. The store is the one the settings name (a local folder
+or a bucket every worker shares), so a packet is handed out by its hash, not by a path.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from documents.formatting import LANGUAGES, roman_month
 from documents.issued import DocumentIssuer
 from documents.render import ASSETS, Renderer
 from documents.signing import PACKET_FIELDS, make_code, save_signed, trusted
-from documents.store import ContentStore
+from documents.store import read_intact, store_from_settings
 from workflow.errors import ConflictError, InvalidInput
 from workflow.facts import load_facts
 from workflow.persistence.schema import IssuedPacket, table
@@ -47,13 +48,14 @@ _ABBREVIATION = {
 
 @dataclass(frozen=True)
 class StoredPacket:
-    """A packet on disk and what it is."""
+    """A stored packet and what it is; ``PacketService.read`` or ``documents.read_stored`` give
+    its bytes."""
 
     code: str
     application_id: int
     state: str
     lang: str
-    path: Path
+    location: str  # a path, or s3://bucket/prefix/ab/<sha256>.pdf
     content_hash: str
     pages: int
     size: int
@@ -97,7 +99,7 @@ class PacketService:
         self.registry = registry or ProcessRegistry()
         zone = ZoneInfo(settings.policy.timezone)  # the engine's "today" too
         self.today = today or (lambda: datetime.now(zone).date())
-        self.store = ContentStore(Path(settings.storage_dir))
+        self.store = store_from_settings(settings)
         self.secret = settings.secret_key.encode()
         self.office = office_from_settings(settings)
         self.documents = DocumentIssuer(db, self.renderer, self.store, self.secret, self.verify_url)
@@ -138,6 +140,10 @@ class PacketService:
         )
         identity = {"code": code, "reference": reference, "issued_on": issued_on}
         return self._render_and_record(ctx.issued_as(identity, self.verify_url), inputs, None)
+
+    def read(self, stored: StoredPacket) -> bytes:
+        """The packet's PDF; ``NotFound`` if it was lost or damaged since (issue it again)."""
+        return read_intact(self.store, stored.content_hash)
 
     def verify_url(self, code: str) -> str:
         """The public address printed and QR-coded on a packet."""
@@ -198,7 +204,7 @@ class PacketService:
             row["application_id"],
             row["state"],
             row["lang"],
-            self.store.path_of(row["content_hash"]),
+            self.store.location(row["content_hash"]),
             row["content_hash"],
             row["pages"],
             row["size"],

@@ -3,7 +3,6 @@ check. WeasyPrint is imported only by these commands."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import click
@@ -24,21 +23,26 @@ __all__ = ["doc", "packet"]
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Copy the PDF here (default: print where it is stored).",
+    help="Write the PDF here (default: print where it is stored: a path or an s3:// URL).",
 )
 @pass_state
 @reports_errors
 def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path | None) -> None:
     """The document packet of APP's stage: covering letter, forms, checklist, one PDF."""
     from documents.packets import PacketService
+    from documents.store import LocalStore
 
     runtime = state.runtime()
     service = PacketService(runtime.db, state.settings, today=runtime.today)
     stored = service.issue(app_id, stage, lang)
+    # ``path`` is a file on this machine: the copy, or a local store's own; a bucket has none.
+    path: str | None = None
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(stored.path, output)
-    target = output or stored.path
+        output.write_bytes(service.read(stored))  # from the store, wherever it is kept
+        path = str(output)
+    elif isinstance(service.store, LocalStore):
+        path = stored.location
     if state.as_json:
         print_json(
             {
@@ -46,7 +50,8 @@ def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path
                 "application_id": stored.application_id,
                 "stage": stored.state,
                 "lang": stored.lang,
-                "path": str(target),
+                "path": path,
+                "location": stored.location,
                 "sha256": stored.content_hash,
                 "pages": stored.pages,
                 "bytes": stored.size,
@@ -55,7 +60,8 @@ def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path
             }
         )
     else:
-        click.echo(f"{target}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
+        where = path or stored.location
+        click.echo(f"{where}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
 
 
 @click.group()

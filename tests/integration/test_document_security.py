@@ -111,7 +111,7 @@ def test_hostile_text_in_every_free_text_field_renders_as_text_and_fetches_nothi
 
     stored = service.issue(app)
 
-    text, data, embedded = pdf_facts(stored.path)
+    text, data, embedded = pdf_facts(Path(stored.location))  # a local store: a path
     assert Probe.hits == []
     assert renderer.fetcher.refused == []  # escaped markup asks for nothing at all
     assert not embedded and SECRET_TEXT not in data

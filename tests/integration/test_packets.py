@@ -17,9 +17,10 @@ from sqlalchemy import func, select, update
 from documents import issue_packet, render
 from documents.context import PacketContext
 from documents.issued import DOCUMENTS, reusable
-from documents.packets import PACKETS, PacketService
+from documents.packets import PACKETS, PacketService, StoredPacket
 from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import RecordTampered
+from documents.store import LocalStore
 from documents.verify import verify_code, verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office
 from workflow.directory import replace_profile
@@ -31,13 +32,26 @@ from workflow.settings import Settings
 RENDERER = Renderer()  # one per test session, as one per worker process in production
 
 
-def text_of(path: Path) -> str:
-    reader = PdfReader(io.BytesIO(path.read_bytes()))
+def text_of(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-def page_count(path: Path) -> int:
-    return len(PdfReader(io.BytesIO(path.read_bytes())).pages)
+def page_count(data: bytes) -> int:
+    return len(PdfReader(io.BytesIO(data)).pages)
+
+
+def stored_file(service: PacketService, content_hash: str) -> Path:
+    """The file the local store keeps under ``content_hash``, for tests that lose or damage it
+    (the same on a bucket: tests/integration/test_storage.py)."""
+    assert isinstance(service.store, LocalStore)
+    path = service.store.path_of(content_hash)
+    assert str(path) == service.store.location(content_hash)
+    return path
+
+
+def file_of(service: PacketService, stored: StoredPacket) -> Path:
+    return stored_file(service, stored.content_hash)
 
 
 @pytest.fixture
@@ -75,7 +89,7 @@ def test_a_packet_holds_the_umkms_data_in_indonesian_with_every_document(
 ) -> None:
     stored = service.issue(trademark_app)
     assert stored.outcome == "issued" and stored.state == "DOC_PREPARATION"
-    text = text_of(stored.path)
+    text = text_of(service.read(stored))
     for expected in (
         "Sagu Ibu Ana",
         "8120000000001",
@@ -89,12 +103,12 @@ def test_a_packet_holds_the_umkms_data_in_indonesian_with_every_document(
     ):
         assert expected in text, expected
     definition = office.workflow.registry.get("trademark")
-    assert stored.pages == page_count(stored.path)
+    assert stored.pages == page_count(service.read(stored))
     assert stored.pages >= len(definition.states["DOC_PREPARATION"].documents) + 2
 
 
 def test_the_english_packet_is_in_english(service: PacketService, trademark_app: int) -> None:
-    text = text_of(service.issue(trademark_app, lang="en").path)
+    text = text_of(service.read(service.issue(trademark_app, lang="en")))
     assert "2 November 2026" in text and "Document checklist" in text
     assert "Page 1 of" in text and "Halaman" not in text
 
@@ -104,39 +118,39 @@ def test_asking_again_returns_the_stored_packet_until_the_inputs_change(
 ) -> None:
     first = service.issue(trademark_app)
     again = service.issue(trademark_app)
-    assert (again.outcome, again.path, again.code) == ("reused", first.path, first.code)
+    assert (again.outcome, again.location, again.code) == ("reused", first.location, first.code)
     office.give_evidence(office.nib, TRADEMARK_EVIDENCE[:2])
     changed = service.issue(trademark_app)
     assert changed.outcome == "issued" and changed.code != first.code
-    assert "Label / etiket merek" in text_of(changed.path)
+    assert "Label / etiket merek" in text_of(service.read(changed))
 
 
 def test_a_missing_or_corrupted_file_is_regenerated_with_the_same_code(
     service: PacketService, trademark_app: int
 ) -> None:
     first = service.issue(trademark_app)
-    first.path.unlink()
+    file_of(service, first).unlink()
     regenerated = service.issue(trademark_app)
     assert (regenerated.outcome, regenerated.code) == ("regenerated", first.code)
-    assert regenerated.path.is_file()
-    data = bytearray(regenerated.path.read_bytes())
+    assert file_of(service, regenerated).is_file()
+    data = bytearray(file_of(service, regenerated).read_bytes())
     data[len(data) // 2] ^= 0x01
-    regenerated.path.write_bytes(bytes(data))
+    file_of(service, regenerated).write_bytes(bytes(data))
     again = service.issue(trademark_app)
     assert again.outcome == "regenerated" and again.code == first.code
-    assert not regenerated.path.exists() or regenerated.path == again.path
-    assert verify_pdf(service.db, service.secret, again.path.read_bytes()).ok
+    assert not file_of(service, regenerated).exists() or regenerated.location == again.location
+    assert verify_pdf(service.db, service.secret, file_of(service, again).read_bytes()).ok
 
 
 def test_a_lost_file_is_made_again_byte_for_byte_so_copies_handed_out_still_verify(
     service: PacketService, trademark_app: int
 ) -> None:
     first = service.issue(trademark_app)
-    handed_out = first.path.read_bytes()
-    first.path.unlink()
+    handed_out = file_of(service, first).read_bytes()
+    file_of(service, first).unlink()
     regenerated = service.issue(trademark_app)
     assert regenerated.outcome == "regenerated"
-    assert regenerated.path.read_bytes() == handed_out
+    assert file_of(service, regenerated).read_bytes() == handed_out
     assert verify_pdf(service.db, service.secret, handed_out).ok
 
 
@@ -147,8 +161,8 @@ def test_after_an_upgrade_a_lost_packet_is_issued_anew_and_old_copies_still_veri
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = service.issue(trademark_app)
-    handed_out = first.path.read_bytes()
-    first.path.unlink()
+    handed_out = file_of(service, first).read_bytes()
+    file_of(service, first).unlink()
     upgraded = dict(render.rendering_libraries(), WeasyPrint="999.0")
     monkeypatch.setattr(render, "rendering_libraries", lambda: upgraded)
     after_upgrade = PacketService(
@@ -169,7 +183,7 @@ def test_a_new_public_address_issues_the_packet_and_its_documents_anew(
     after_move = PacketService(office.db, moved, renderer=RENDERER, today=office.workflow.today)
     again = after_move.issue(trademark_app)
     assert again.outcome == "issued" and again.code != first.code
-    assert "https://plut.malukuprov.example/verifikasi/" in text_of(again.path)
+    assert "https://plut.malukuprov.example/verifikasi/" in text_of(after_move.read(again))
     stage = office.workflow.registry.get("trademark").states["DOC_PREPARATION"]
     reused = [name for name in stage.documents if reusable(name)]
     with office.db.connect() as conn:
@@ -181,7 +195,7 @@ def test_verification_names_the_packet_and_detects_a_one_byte_change(
     service: PacketService, trademark_app: int
 ) -> None:
     stored = service.issue(trademark_app)
-    data = stored.path.read_bytes()
+    data = service.read(stored)
     verdict = verify_pdf(service.db, service.secret, data)
     assert (verdict.status, verdict.application_id, verdict.state, verdict.code) == (
         "authentic",
@@ -204,9 +218,9 @@ def test_a_changed_record_or_a_foreign_file_is_not_vouched_for(
     assert verify_pdf(service.db, service.secret, foreign).status == "unknown"
     with service.db.begin() as conn:
         conn.execute(update(PACKETS).values(state="FILED"))
-    tampered = verify_pdf(service.db, service.secret, stored.path.read_bytes())
+    tampered = verify_pdf(service.db, service.secret, service.read(stored))
     assert tampered.status == "record_tampered"
-    other_key = verify_pdf(service.db, b"another office's key", stored.path.read_bytes())
+    other_key = verify_pdf(service.db, b"another office's key", service.read(stored))
     assert other_key.status == "record_tampered"
 
 
@@ -256,7 +270,7 @@ def test_the_reference_number_and_date_follow_indonesian_letter_practice(
     stored = service.issue(trademark_app)
     assert stored.issued_on == date(2026, 11, 2)
     # application number, then its audit position (opened, details recorded, preparation)
-    assert f"{trademark_app:05d}.03/PLUT/MRK/XI/2026" in text_of(stored.path)
+    assert f"{trademark_app:05d}.03/PLUT/MRK/XI/2026" in text_of(service.read(stored))
 
 
 class CountingRenderer(Renderer):
@@ -314,16 +328,17 @@ def test_a_later_packet_reuses_the_documents_an_earlier_one_issued_unchanged(
 
     assert renderer.laid_out == ["common/cover_letter", "common/checklist"]
     assert document_codes(counting) == codes
-    text = text_of(filed.path)
+    text = text_of(counting.read(filed))
     assert codes["trademark/filing_data"] in text and filed.code in text
     assert "SAGU IBU ANA" in text
-    cover = PdfReader(io.BytesIO(filed.path.read_bytes())).pages[0].extract_text()
+    cover = PdfReader(io.BytesIO(counting.read(filed))).pages[0].extract_text()
     assert codes["trademark/filing_data"] in cover  # the letter lists each enclosure's code
     filing_pages = document_row(counting, "trademark/filing_data").pages
-    assert filed.pages == page_count(filed.path) == 1 + filing_pages + 1  # cover, checklist
-    first_cover = PdfReader(io.BytesIO(preparation.path.read_bytes())).pages[0].extract_text()
+    # the covering letter, the filing data sheet's pages, the checklist
+    assert filed.pages == page_count(counting.read(filed)) == 1 + filing_pages + 1
+    first_cover = PdfReader(io.BytesIO(counting.read(preparation))).pages[0].extract_text()
     assert all(code in first_cover for code in codes.values())
-    assert verify_pdf(counting.db, counting.secret, filed.path.read_bytes()).ok
+    assert verify_pdf(counting.db, counting.secret, counting.read(filed)).ok
 
 
 def test_a_changed_dossier_issues_the_document_again_under_a_new_code(
@@ -345,9 +360,9 @@ def test_a_changed_dossier_issues_the_document_again_under_a_new_code(
         )
     assert before in codes and len(codes) == 2
     (after,) = codes - {before}
-    text = text_of(filed.path)
+    text = text_of(counting.read(filed))
     assert "Sagu tumbu" in text and after in text and before not in text
-    assert verify_pdf(counting.db, counting.secret, first.path.read_bytes()).ok
+    assert verify_pdf(counting.db, counting.secret, counting.read(first)).ok
 
 
 def test_a_reused_documents_lost_file_is_rendered_again_under_its_code(
@@ -355,7 +370,7 @@ def test_a_reused_documents_lost_file_is_rendered_again_under_its_code(
 ) -> None:
     counting.issue(trademark_app, "DOC_PREPARATION")
     row = document_row(counting, "trademark/filing_data")
-    lost = counting.store.path_of(row.content_hash)
+    lost = stored_file(counting, row.content_hash)
     lost.write_bytes(b"%PDF-1.7 damaged")
 
     filed = counting.issue(trademark_app, "FILED")
@@ -367,8 +382,8 @@ def test_a_reused_documents_lost_file_is_rendered_again_under_its_code(
         row.issued_on,
         row.reference,
     )
-    assert row.code in text_of(filed.path)
-    stored = counting.store.path_of(again.content_hash)
+    assert row.code in text_of(counting.read(filed))
+    stored = stored_file(counting, again.content_hash)
     verdict = verify_pdf(counting.db, counting.secret, stored.read_bytes())
     assert verdict.ok and verdict.code == row.code
 
@@ -378,7 +393,7 @@ def test_a_document_verifies_on_its_own_and_a_changed_one_is_altered(
 ) -> None:
     counting.issue(trademark_app, "DOC_PREPARATION")
     row = document_row(counting, "trademark/ownership_statement")
-    data = counting.store.path_of(row.content_hash).read_bytes()
+    data = stored_file(counting, row.content_hash).read_bytes()
     verdict = verify_pdf(counting.db, counting.secret, data)
     assert (verdict.status, verdict.code, verdict.application_id, verdict.state) == (
         "authentic",
@@ -423,7 +438,7 @@ def test_two_workers_issuing_the_same_new_document_agree_on_one_record(
     assert document_codes(late) == codes
     with office.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(DOCUMENTS)).scalar() == 3
-    assert codes["trademark/filing_data"] in text_of(filed.path)
+    assert codes["trademark/filing_data"] in text_of(late.read(filed))
 
 
 def test_the_workers_entry_point_dates_packets_by_the_offices_clock(
@@ -481,6 +496,6 @@ def test_two_workers_issuing_the_same_packet_agree_on_one_record(
 
     again = late.issue(trademark_app)
 
-    assert (again.outcome, again.code, again.path) == ("reused", first.code, first.path)
+    assert (again.outcome, again.code, again.location) == ("reused", first.code, first.location)
     with office.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PACKETS)).scalar() == 1
