@@ -37,6 +37,7 @@ __all__ = [
     "add_user",
     "dossier",
     "ensure_regencies",
+    "ensure_system_user",
     "has_users",
     "replace_profile",
     "umkm_by_nib",
@@ -92,6 +93,7 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
             "production_sites": r.production_sites,
             "simple_process": r.simple_process,
             "products": r.products,
+            "language": r.language,
             "created_at": now,
             "updated_at": now,
         }
@@ -163,6 +165,46 @@ def add_user(
     return user_id
 
 
+def ensure_system_user(db: Engine, username: str) -> int:
+    """The id of the account periodic sweeps act as (an admin without email or login), created
+    if missing. A user of that name with another role, or deactivated, is refused: the sweeps
+    would act under someone else's name, or an admin stopped them on purpose."""
+    if not _USERNAME.match(username):
+        raise InvalidInput(f"system user {username!r}: use 2-64 lowercase letters, digits, . _ -")
+    query = select(User.id, User.role, User.active).where(User.username == username)
+    with db.begin() as conn:
+        row = conn.execute(query).first()
+        if row is None:  # looked up first: a PostgreSQL insert that conflicts burns an id
+            # Two sweeps starting at once both try to create it: the second insert does nothing.
+            conn.execute(
+                _insert_for(conn)(User)
+                .values(
+                    username=username,
+                    full_name="sertiflow (otomatis)",
+                    role=Role.ADMIN.value,
+                    email=None,
+                    field=None,
+                    umkm_id=None,
+                    active=True,
+                    daily_digest=False,
+                )
+                .on_conflict_do_nothing(index_elements=["username"])
+            )
+            row = conn.execute(query).one()
+    if row.role != Role.ADMIN.value:
+        raise InvalidInput(
+            f"user {username!r} is {row.role}; the sweeps act as an admin of that name: "
+            "choose another SERTIFLOW_SYSTEM_USER"
+        )
+    if not row.active:
+        raise InvalidInput(
+            f"the system user {username!r} is deactivated, so the sweeps cannot act; "
+            "reactivate it or choose another SERTIFLOW_SYSTEM_USER"
+        )
+    user_id: int = row.id
+    return user_id
+
+
 def add_evidence(
     db: Engine,
     nib: str,
@@ -210,10 +252,14 @@ def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in rows]
 
 
-def has_users(db: Engine) -> bool:
-    """True once anyone has been added (an office in use, or a loaded demo)."""
+def has_users(db: Engine, *, besides: str | None = None) -> bool:
+    """True once anyone has been added (an office in use, or a loaded demo); ``besides`` names
+    an account that does not count (the one the sweeps act as, which ``init`` creates)."""
+    query = select(User.id).limit(1)
+    if besides is not None:
+        query = query.where(User.username != besides)
     with db.connect() as conn:
-        return conn.scalar(select(User.id).limit(1)) is not None
+        return conn.scalar(query) is not None
 
 
 def replace_profile(
