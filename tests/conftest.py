@@ -96,3 +96,6 @@ def clock() -> Clock:
 def office(db: Engine, clock: Clock) -> Office:
     """A seeded office on each backend."""
     return seed_office(db, clock)
+
+
+pytest_plugins = ["tests.services"]

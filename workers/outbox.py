@@ -1,0 +1,357 @@
+"""The outbox as a durable queue: claiming, leasing, completing, failing and retrying its rows.
+
+The database decides who runs an effect; Celery only carries row ids. A row is claimed with one
+conditional ``UPDATE`` (PostgreSQL re-checks the condition after a concurrent writer commits;
+SQLite's ``BEGIN IMMEDIATE`` serialises writers), so two workers handed the same id run it once.
+A relay takes batches of rows nobody has picked up with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+so relays on several machines never take the same row. Every "due at" time is a column here,
+never a broker countdown.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from workflow.errors import InvalidInput, NotFound
+from workflow.ledger import OUTBOX
+
+__all__ = [
+    "DONE",
+    "FAILED",
+    "HISTORICAL",
+    "LEASED",
+    "PENDING",
+    "STATUSES",
+    "Claim",
+    "backoff_seconds",
+    "claim",
+    "claim_batch",
+    "complete",
+    "enqueue",
+    "fail",
+    "list_rows",
+    "mark_historical",
+    "release",
+    "retry",
+    "status_counts",
+]
+
+PENDING, LEASED, DONE, FAILED, HISTORICAL = "pending", "leased", "done", "failed", "historical"
+STATUSES = (PENDING, LEASED, DONE, FAILED, HISTORICAL)
+_MAX_BACKOFF = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A row a worker holds until its lease ends; ``token`` proves the lease is still its own."""
+
+    id: int
+    kind: str
+    application_id: int | None
+    user_id: int | None
+    audit_seq: int
+    payload: Mapping[str, Any]
+    attempts: int
+    token: str
+    created_at: datetime
+
+
+_CLAIMABLE = or_(
+    # a new row (attempts 0) may run at once; one backing off waits for its time
+    and_(
+        OUTBOX.c.status == PENDING,
+        or_(OUTBOX.c.attempts == 0, OUTBOX.c.available_at <= bindparam("now")),
+    ),
+    and_(
+        OUTBOX.c.status == LEASED,
+        or_(
+            OUTBOX.c.lease_token == bindparam("token"),  # the relay leased it for this message
+            OUTBOX.c.lease_until < bindparam("now"),  # its holder died or gave up
+        ),
+    ),
+)
+_CLAIM = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("outbox_id"), _CLAIMABLE)
+    .values(
+        status=LEASED,
+        lease_until=bindparam("until"),
+        lease_token=bindparam("new_token"),
+        attempts=OUTBOX.c.attempts + 1,
+    )
+    .returning(
+        OUTBOX.c.id,
+        OUTBOX.c.kind,
+        OUTBOX.c.application_id,
+        OUTBOX.c.user_id,
+        OUTBOX.c.audit_seq,
+        OUTBOX.c.payload,
+        OUTBOX.c.attempts,
+        OUTBOX.c.created_at,
+    )
+)
+
+
+def claim(
+    db: sa.Engine, outbox_id: int, token: str | None, now: datetime, lease: float
+) -> Claim | None:
+    """Lease row ``outbox_id`` for ``lease`` seconds, or None when it is done, failed, backing
+    off or held by someone else (then this delivery of its id is a duplicate)."""
+    new_token = secrets.token_hex(16)
+    params = {
+        "outbox_id": outbox_id,
+        "token": token or "",
+        "now": now,
+        "until": now + timedelta(seconds=lease),
+        "new_token": new_token,
+    }
+    with db.begin() as conn:
+        row = conn.execute(_CLAIM, params).first()
+    if row is None:
+        return None
+    return Claim(
+        row.id,
+        row.kind,
+        row.application_id,
+        row.user_id,
+        row.audit_seq,
+        row.payload,
+        row.attempts,
+        new_token,
+        row.created_at,
+    )
+
+
+def claim_batch(
+    db: sa.Engine, now: datetime, *, grace: float, lease: float, limit: int = 100
+) -> tuple[str, list[int]]:
+    """Lease up to ``limit`` rows that nobody is working on, for a relay to dispatch (or the
+    embedded worker to run): new rows older than ``grace`` seconds (their own dispatch after
+    commit did not arrive), rows whose backoff is over, and rows whose lease ran out. Returns
+    the lease token and the ids, oldest first."""
+    fresh_cutoff = now - timedelta(seconds=grace)
+    due = select(OUTBOX.c.id).where(
+        or_(
+            and_(
+                OUTBOX.c.status == PENDING,
+                OUTBOX.c.available_at <= now,
+                or_(OUTBOX.c.attempts > 0, OUTBOX.c.available_at <= fresh_cutoff),
+            ),
+            and_(OUTBOX.c.status == LEASED, OUTBOX.c.lease_until < now),
+        )
+    )
+    due = due.order_by(OUTBOX.c.id).limit(limit).with_for_update(skip_locked=True)
+    token = secrets.token_hex(16)
+    with db.begin() as conn:
+        ids = list(conn.scalars(due))
+        if ids:
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids))
+                .values(
+                    status=LEASED,
+                    lease_token=token,
+                    lease_until=now + timedelta(seconds=lease),
+                    dispatched_at=now,
+                )
+            )
+    return token, ids
+
+
+def release(db: sa.Engine, ids: Sequence[int], token: str) -> None:
+    """Give back rows a relay leased but could not dispatch (broker down): pending again, so the
+    next relay run takes them instead of waiting for the lease to run out."""
+    if ids:
+        with db.begin() as conn:
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(ids), OUTBOX.c.lease_token == token)
+                .values(status=PENDING, lease_token=None, lease_until=None)
+            )
+
+
+def complete(db: sa.Engine, held: Claim, now: datetime, result: Mapping[str, Any]) -> bool:
+    """Mark the row done with what it did; False when the lease was lost meanwhile (the effect
+    is idempotent, so whoever holds it now finds the work done)."""
+    with db.begin() as conn:
+        changed = conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == held.id, OUTBOX.c.lease_token == held.token)
+            .values(
+                status=DONE,
+                done_at=now,
+                result=dict(result),
+                lease_token=None,
+                lease_until=None,
+            )
+        ).rowcount
+    return bool(changed)
+
+
+def backoff_seconds(attempts: int, base: float, rng: random.Random | None = None) -> float:
+    """Seconds to wait after the ``attempts``-th failure: doubling from ``base``, capped at an
+    hour, with jitter (0.5-1.5x) so that rows failing together do not retry together."""
+    delay = min(_MAX_BACKOFF, base * 2.0 ** max(0, attempts - 1))
+    jitter: float = (rng or random).uniform(0.5, 1.5)
+    return float(delay * jitter)
+
+
+def fail(
+    db: sa.Engine,
+    held: Claim,
+    now: datetime,
+    error: str,
+    *,
+    max_attempts: int,
+    base_backoff: float,
+    permanent: bool = False,
+) -> str:
+    """Record a failed attempt: back to pending after a backoff, or ``failed`` once the retries
+    are spent (or at once for a ``permanent`` error); returns the new status."""
+    status = FAILED if permanent or held.attempts >= max_attempts else PENDING
+    values: dict[str, Any] = {
+        "status": status,
+        "last_error": error[:2000],
+        "lease_token": None,
+        "lease_until": None,
+    }
+    if status == PENDING:
+        values["available_at"] = now + timedelta(
+            seconds=backoff_seconds(held.attempts, base_backoff)
+        )
+    with db.begin() as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == held.id, OUTBOX.c.lease_token == held.token)
+            .values(**values)
+        )
+    return status
+
+
+def _insert_ignoring_duplicates(conn: Connection) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(OUTBOX)
+
+
+def enqueue(
+    conn: Connection,
+    kind: str,
+    *,
+    now: datetime,
+    payload: Mapping[str, Any],
+    application_id: int | None = None,
+    user_id: int | None = None,
+    audit_seq: int = 0,
+    dedupe_key: str | None = None,
+    available_at: datetime | None = None,
+) -> int | None:
+    """Queue an effect that no transition wrote (a reminder, a digest, a renewal notice) in the
+    caller's transaction; its id, or None when a row with ``dedupe_key`` exists already."""
+    statement = (
+        _insert_ignoring_duplicates(conn)
+        .values(
+            application_id=application_id,
+            user_id=user_id,
+            audit_seq=audit_seq,
+            kind=kind,
+            payload=dict(payload),
+            created_at=now,
+            status=PENDING,
+            available_at=available_at or now,
+            attempts=0,
+            dedupe_key=dedupe_key,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OUTBOX.c.id)
+    )
+    new_id: int | None = conn.execute(statement).scalar()
+    return new_id
+
+
+def retry(db: sa.Engine, ids: Iterable[int] | None, now: datetime) -> list[int]:
+    """Put failed rows back to pending with fresh attempts (all of them when ``ids`` is None);
+    the ids retried. A row that is not failed is refused, naming its status."""
+    with db.begin() as conn:
+        if ids is None:
+            chosen = list(conn.scalars(select(OUTBOX.c.id).where(OUTBOX.c.status == FAILED)))
+        else:
+            chosen = sorted(set(ids))
+            found = {
+                row.id: row.status
+                for row in conn.execute(
+                    select(OUTBOX.c.id, OUTBOX.c.status).where(OUTBOX.c.id.in_(chosen))
+                )
+            }
+            missing = [i for i in chosen if i not in found]
+            if missing:
+                raise NotFound(f"no outbox row {', '.join(map(str, missing))}")
+            not_failed = {i: s for i, s in found.items() if s != FAILED}
+            if not_failed:
+                raise InvalidInput(
+                    "only failed rows can be retried; "
+                    + ", ".join(f"#{i} is {s}" for i, s in sorted(not_failed.items()))
+                )
+        if chosen:
+            conn.execute(
+                update(OUTBOX)
+                .where(OUTBOX.c.id.in_(chosen), OUTBOX.c.status == FAILED)
+                .values(status=PENDING, attempts=0, available_at=now)
+            )
+    return chosen
+
+
+def mark_historical(db: sa.Engine, before: datetime) -> int:
+    """Record every pending row created before ``before`` as history that is never sent (the
+    demo's simulated year, an imported backlog); how many."""
+    with db.begin() as conn:
+        return conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.status == PENDING, OUTBOX.c.created_at < before)
+            .values(status=HISTORICAL)
+        ).rowcount
+
+
+def status_counts(db: sa.Engine) -> dict[str, dict[str, int]]:
+    """Rows per status and kind: ``{"pending": {"email_umkm": 3}, ...}``."""
+    counts: dict[str, dict[str, int]] = {status: {} for status in STATUSES}
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(OUTBOX.c.status, OUTBOX.c.kind, func.count()).group_by(
+                OUTBOX.c.status, OUTBOX.c.kind
+            )
+        )
+        for status, kind, count in rows:
+            counts.setdefault(status, {})[kind] = count
+    return counts
+
+
+def list_rows(db: sa.Engine, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest rows (of one status), newest first."""
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status {status!r}: use one of {', '.join(STATUSES)}")
+    query = select(
+        OUTBOX.c.id,
+        OUTBOX.c.kind,
+        OUTBOX.c.status,
+        OUTBOX.c.application_id,
+        OUTBOX.c.user_id,
+        OUTBOX.c.audit_seq,
+        OUTBOX.c.attempts,
+        OUTBOX.c.created_at,
+        OUTBOX.c.available_at,
+        OUTBOX.c.done_at,
+        OUTBOX.c.last_error,
+        OUTBOX.c.result,
+    ).order_by(OUTBOX.c.id.desc())
+    if status is not None:
+        query = query.where(OUTBOX.c.status == status)
+    with db.connect() as conn:
+        return [dict(row) for row in conn.execute(query.limit(limit)).mappings()]
