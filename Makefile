@@ -4,12 +4,13 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+LOCK   := requirements.lock
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
 # WeasyPrint needs Pango; HarfBuzz's subsetter halves PDF writing time.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: run test lint typecheck pytest bench clean system-deps
+.PHONY: run test lint typecheck pytest bench clean system-deps lock
 
 system-deps:
 	@if command -v dpkg >/dev/null 2>&1; then \
@@ -22,16 +23,27 @@ system-deps:
 	  fi; \
 	fi
 
-$(STAMP): pyproject.toml
+# The exact versions the tests passed with (requirements.lock), then sertiflow itself.
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Re-resolve pyproject.toml's ranges into requirements.lock (then run make test, and commit it).
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	.lock-venv/bin/pip freeze --exclude-editable > $(LOCK)
+	rm -rf .lock-venv
 
 run: system-deps $(STAMP)
 	$(BIN)/sertiflow init
 	$(BIN)/sertiflow demo --if-empty
+	$(BIN)/sertiflow worker --once
 	$(BIN)/sertiflow backlog
 
 lint: $(STAMP)

@@ -13,13 +13,13 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from sertiflow import cli_apps, cli_documents
+from sertiflow import cli_apps, cli_documents, cli_workers
 from sertiflow.cli_common import State, fail, pass_state, reports_errors
 from sertiflow.output import print_json, print_table, write_csv
 from sertiflow.runtime import Runtime
 from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
 from workflow.diagram import graphviz, mermaid
-from workflow.directory import ensure_regencies, has_users, upsert_umkm
+from workflow.directory import ensure_regencies, ensure_system_user, has_users, upsert_umkm
 from workflow.errors import InvalidInput, SertiflowError
 from workflow.persistence.database import connect
 from workflow.processes import ProcessRegistry
@@ -63,6 +63,7 @@ def init(state: State) -> None:
     upgrade(db)
     with db.begin() as conn:
         ensure_regencies(conn, MALUKU_REGENCIES)
+    ensure_system_user(db, state.settings.delivery.system_user)  # whom the sweeps act as
     url = db.url.render_as_string(hide_password=True)
     if state.as_json:
         print_json({"database": url, "status": "ready"})
@@ -92,7 +93,8 @@ def demo(
 
     runtime = Runtime.build(state.settings, check_schema=False)  # it upgrades it first
     upgrade(runtime.db)
-    if if_empty and has_users(runtime.db):
+    system_user = state.settings.delivery.system_user
+    if if_empty and has_users(runtime.db, besides=system_user):
         click.echo("the database has users already; demo not loaded again")
         return
     with Progress(transient=True, disable=state.as_json) as progress:
@@ -104,6 +106,7 @@ def demo(
             applications,
             seed,
             lambda: progress.advance(task),
+            system_user,
         )
     if state.as_json:
         print_json(asdict(summary))
@@ -112,7 +115,8 @@ def demo(
             f"demo office ready: {summary.umkm} UMKM, {summary.cooperatives} cooperatives, "
             f"{summary.consultants} consultants, {summary.applications} applications, "
             f"{summary.transitions} transitions ({summary.refused} refused attempts shown to "
-            "consultants along the way)"
+            f"consultants along the way); {summary.historical_effects} effects of the simulated "
+            "year kept as history, the last day's left for 'sertiflow worker'"
         )
 
 
@@ -495,5 +499,10 @@ for _command in (
     cli_apps.dossier,
     cli_documents.packet,
     cli_documents.doc,
+    cli_workers.worker,
+    cli_workers.beat,
+    cli_workers.outbox,
+    cli_workers.mail,
+    cli_workers.notifications,
 ):
     main.add_command(_command)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from workers.outbox import mark_historical
 from workflow.directory import (
     add_evidence,
     add_user,
@@ -143,6 +144,7 @@ _TRIGGER_WEIGHT = {
     "correction_deadline_missed": 0.2,
     "redirect_to_regular": 0.0,
 }
+_DELIVERED_HISTORY = timedelta(days=1)
 _MEAN_DAYS = {Court.AGENCY: 5.0, Court.UMKM: 6.0, Court.CONSULTANT: 2.0}
 
 
@@ -156,6 +158,7 @@ class DemoSummary:
     applications: int
     transitions: int
     refused: int
+    historical_effects: int  # outbox rows of the simulated past, recorded but never sent
 
 
 class _Clock:
@@ -203,6 +206,7 @@ def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecor
                 production_sites=1 if rng.random() < 0.9 else 2,
                 simple_process=rng.random() < 0.85,
                 products=product,
+                language="en" if index % 25 == 0 else "id",  # a few owners read English
                 row=index + 2,
             )
         )
@@ -216,9 +220,10 @@ def build_demo(
     applications: int,
     seed: int,
     tick: Callable[[], None] = lambda: None,
+    system_user: str = "sertiflow",
 ) -> DemoSummary:
     """Fill an empty database with the demo office; refuses a database that has users."""
-    if has_users(engine.db):
+    if has_users(engine.db, besides=system_user):
         raise ConflictError(
             "the database already has users; the demo needs an empty one "
             "(use another --db, or delete the file)"
@@ -236,7 +241,9 @@ def build_demo(
             ids = dict(conn.execute(select(UMKM.c.nib, UMKM.c.id)).all())
             for record in records:
                 replace_profile(conn, ids[record.nib], *_profile(rng, record))
-        add_user(engine.db, "admin", "Admin PLUT Maluku", Role.ADMIN)
+        add_user(
+            engine.db, "admin", "Admin PLUT Maluku", Role.ADMIN, email="admin@plut-maluku.contoh.id"
+        )
         for username, name, field_name in CONSULTANTS:
             add_user(
                 engine.db,
@@ -272,6 +279,9 @@ def build_demo(
             mover.opened += 1
             mover.move(app_id, record.nib)
             tick()
+        # The simulated year happened before sertiflow "went live": its effects are recorded
+        # as history, never sent. The last day's are left for the worker to deliver.
+        historical = mark_historical(engine.db, before=end - _DELIVERED_HISTORY)
         return DemoSummary(
             umkm,
             cooperatives,
@@ -279,6 +289,7 @@ def build_demo(
             mover.opened,
             mover.transitions,
             mover.refused,
+            historical,
         )
     finally:
         engine.clock = real_clock

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 
-from workflow.engine import Engine
+from workflow.engine import Dispatch, Engine
 from workflow.errors import SertiflowError
 from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
 from workflow.settings import Settings
@@ -38,8 +39,27 @@ class Runtime:
                 f"the database {db.url.render_as_string(hide_password=True)} is not "
                 "initialised or not up to date; run 'sertiflow init'"
             )
-        return cls(settings, db, Engine(db, policy=settings.policy))
+        engine = Engine(db, policy=settings.policy)
+        if settings.delivery.broker_url:  # effects go to Celery right after each commit
+            engine.dispatch = _celery_dispatch(settings)
+        return cls(settings, db, engine)
 
     def today(self) -> date:
         """The office's date now."""
         return self.workflow.today()
+
+
+def _celery_dispatch(settings: Settings) -> Dispatch:
+    """Sends to Celery, which is imported on the first send: a command that changes nothing
+    does not pay for it."""
+    sender: Dispatch | None = None
+
+    def dispatch(ids: Sequence[int]) -> None:
+        nonlocal sender
+        if sender is None:
+            from workers.app import Dispatcher, make_celery
+
+            sender = Dispatcher(make_celery(settings))
+        sender(ids)
+
+    return dispatch

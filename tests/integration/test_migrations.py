@@ -75,3 +75,30 @@ def test_the_migrations_build_exactly_the_schema_the_models_declare(empty_db: En
         differences = compare_metadata(context, Base.metadata)
     empty_db.dispose()
     assert differences == []
+
+
+def test_outbox_rows_written_before_delivery_existed_become_history_never_sent(
+    empty_db: Engine,
+) -> None:
+    upgrade(empty_db, "0003")
+    with empty_db.begin() as conn:
+        for row in ROWS:
+            conn.execute(text(row))
+        conn.execute(
+            text(
+                "INSERT INTO outbox (application_id, audit_seq, kind, payload, created_at, "
+                "attempts) VALUES (1, 1, 'email_umkm', '{}', '2026-11-02 02:00:00', 0)"
+            )
+        )
+    upgrade(empty_db)
+    with empty_db.connect() as conn:
+        moved = conn.execute(text("SELECT status, available_at, attempts FROM outbox")).one()
+        language = conn.execute(text("SELECT language FROM umkm")).scalar()
+    assert moved.status == "historical" and moved.available_at is not None
+    assert moved.attempts == 0
+    assert language == "id"
+    downgrade(empty_db, "0003")
+    assert "notification" not in inspect(empty_db).get_table_names()
+    with empty_db.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 1
+    empty_db.dispose()
