@@ -38,3 +38,31 @@ def test_production_refuses_the_development_secret_and_a_bad_time_zone() -> None
         Settings.from_env({"SERTIFLOW_ENV": "production"})
     with pytest.raises(SettingsError, match="SERTIFLOW_TIMEZONE 'WIT' is not a time zone"):
         Settings.from_env({"SERTIFLOW_TIMEZONE": "WIT"})
+
+
+def test_delivery_settings_are_read_and_bad_ones_refused_by_name() -> None:
+    settings = Settings.from_env(
+        {
+            "SERTIFLOW_BROKER_URL": "redis://127.0.0.1:6379/2",
+            "SERTIFLOW_SMTP_HOST": "smtp.example.id",
+            "SERTIFLOW_SMTP_SECURITY": "SSL",
+            "SERTIFLOW_SMTP_PORT": "465",
+            "SERTIFLOW_MAX_ATTEMPTS": "5",
+            "SERTIFLOW_STORAGE_URL": "s3://sertiflow-packets/maluku/",
+        }
+    )
+    delivery = settings.delivery
+    assert (delivery.smtp_security, delivery.smtp_port, delivery.max_attempts) == ("ssl", 465, 5)
+    assert settings.storage_url == "s3://sertiflow-packets/maluku"
+    refused = {
+        "SERTIFLOW_BROKER_URL": ("amqp://x", "give a Redis URL"),
+        "SERTIFLOW_SMTP_SECURITY": ("tls", "starttls, ssl or none"),
+        "SERTIFLOW_DIGEST_HOUR": ("24", "0 to 23"),
+        "SERTIFLOW_MAX_ATTEMPTS": ("0", "at least 1"),
+        "SERTIFLOW_LEASE_SECONDS": ("5", "at least 10"),
+        "SERTIFLOW_STORAGE_URL": ("s3://Bad_Bucket", "write s3://bucket"),
+        "SERTIFLOW_SMTP_PORT": ("smtp", "SERTIFLOW_SMTP_PORT must be a whole number"),
+    }
+    for name, (value, message) in refused.items():
+        with pytest.raises(SettingsError, match=message):
+            Settings.from_env({name: value})

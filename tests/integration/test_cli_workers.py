@@ -1,0 +1,82 @@
+"""The delivery commands as an operator runs them: a subprocess on a fresh SQLite file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import cli as cli  # the fixture
+
+
+def open_office(cli: Cli, tmp_path: Path) -> str:
+    """An office with one UMKM, a consultant and an opened trademark application; its id."""
+    cli.env.update(
+        SERTIFLOW_MAIL_DIR=str(tmp_path / "mail"), SERTIFLOW_STORAGE_DIR=str(tmp_path / "pk")
+    )
+    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
+    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("user", "add", "admin", "--name", "Admin", "--role", "admin")
+    return str(
+        cli.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
+    )
+
+
+def test_the_worker_delivers_once_and_the_outbox_shows_it(cli: Cli, tmp_path: Path) -> None:
+    app = open_office(cli, tmp_path)
+    before = cli.json("outbox", "status")
+    assert before["pending"] == {"email_umkm": 1, "notify_consultant": 1}
+    report = cli.json("worker", "--once")
+    assert report["delivered"]["done"] >= 2
+    after = cli.json("outbox", "status")
+    assert after["pending"] == {} and after["done"]["email_umkm"] == 1
+    assert cli.json("worker", "--once")["delivered"] == {}  # nothing twice
+    emails = list((tmp_path / "mail").rglob("*.eml"))
+    assert any("ana@contoh.id" in p.read_text() for p in emails)
+    notes = cli.json("notifications", "--as", "rina", "--unread", "--mark-read")
+    assert notes and {n["application_id"] for n in notes} == {int(app)}
+    assert cli.json("notifications", "--as", "rina", "--unread") == []
+    listed = cli.json("outbox", "list", "--status", "done")
+    assert {r["kind"] for r in listed} >= {"email_umkm", "notify_consultant"}
+
+
+def test_mail_preview_prints_the_last_steps_email_in_either_language(
+    cli: Cli, tmp_path: Path
+) -> None:
+    app = open_office(cli, tmp_path)
+    cli("app", "advance", app, "start_document_preparation", "--as", "rina")
+    indonesian = cli("mail", "preview", app).stdout
+    assert "Subject: [PLUT] Permohonan #" in indonesian and "Penyiapan dokumen" in indonesian
+    english = cli.json("mail", "preview", app, "--lang", "en")
+    assert "Document preparation" in english["text"] and english["to"] == "ana@contoh.id"
+    assert not (tmp_path / "mail").exists()  # a preview sends nothing
+
+
+def test_retrying_names_what_cannot_be_retried(cli: Cli, tmp_path: Path) -> None:
+    open_office(cli, tmp_path)
+    neither = cli("outbox", "retry", ok=False)
+    assert "give outbox row ids or --failed" in neither.stderr
+    both = cli("outbox", "retry", "1", "--failed", ok=False)
+    assert "give outbox row ids or --failed" in both.stderr
+    pending = cli("outbox", "retry", "1", ok=False)
+    assert "only failed rows can be retried; #1 is pending" in pending.stderr
+    missing = cli("outbox", "retry", "999", ok=False)
+    assert "no outbox row 999" in missing.stderr
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("update outbox set status='failed', last_error='SMTP down' where id=1")
+    assert cli.json("outbox", "retry", "--failed") == {"retried": [1]}
+    assert cli.json("outbox", "status")["pending"]["email_umkm"] == 1
+
+
+def test_delivery_commands_refuse_bad_input_in_one_line(cli: Cli, tmp_path: Path) -> None:
+    open_office(cli, tmp_path)
+    bad_status = cli("outbox", "list", "--status", "sent", ok=False)
+    assert "status 'sent': use one of pending" in bad_status.stderr
+    assert "beat needs SERTIFLOW_BROKER_URL" in cli("beat", ok=False).stderr
+    assert "no active user 'nobody'" in cli("notifications", "--as", "nobody", ok=False).stderr
+    assert "no application #404" in cli("mail", "preview", "404", ok=False).stderr
+    cli.env["SERTIFLOW_BROKER_URL"] = "amqp://guest@localhost//"
+    wrong = cli("--json", "outbox", "status", ok=False)
+    assert json.loads(wrong.stdout)["error"]["code"] == "invalid_settings"
+    assert "give a Redis URL" in wrong.stderr
