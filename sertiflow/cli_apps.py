@@ -16,6 +16,7 @@ from workflow.directory import (
     add_evidence,
     add_user,
     replace_profile,
+    set_user_contact,
     umkm_id_by_nib,
 )
 from workflow.directory import dossier as read_dossier
@@ -327,6 +328,26 @@ def user_add(
         click.echo(f"user {username} created")
 
 
+@user.command(name="set")
+@click.argument("username")
+@click.option("--email", default=None, help="A new address; '' removes it.")
+@click.option(
+    "--daily-digest/--each-email",
+    "daily_digest",
+    default=None,
+    help="One email a day with every notification, or one email each.",
+)
+@pass_state
+@reports_errors
+def user_set(state: State, username: str, email: str | None, daily_digest: bool | None) -> None:
+    """Change a user's email address or how notifications are emailed."""
+    set_user_contact(state.runtime().db, username, email=email, daily_digest=daily_digest)
+    if state.as_json:
+        print_json({"username": username, "updated": True})
+    else:
+        click.echo(f"user {username} updated")
+
+
 @user.command(name="list")
 @pass_state
 @reports_errors
@@ -344,8 +365,19 @@ def user_list(state: State) -> None:
     else:
         print_table(
             None,
-            ["username", "name", "role", "field", "active"],
-            [(r["username"], r["full_name"], r["role"], r["field"], r["active"]) for r in rows],
+            ["username", "name", "role", "field", "email", "digest", "active"],
+            [
+                (
+                    r["username"],
+                    r["full_name"],
+                    r["role"],
+                    r["field"],
+                    r["email"],
+                    "daily" if r["daily_digest"] else "",
+                    r["active"],
+                )
+                for r in rows
+            ],
         )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -40,6 +41,7 @@ __all__ = [
     "ensure_system_user",
     "has_users",
     "replace_profile",
+    "set_user_contact",
     "umkm_by_nib",
     "umkm_id_by_nib",
     "upsert_umkm",
@@ -145,6 +147,7 @@ def add_user(
         raise InvalidInput(f"a consultant needs a field, one of: {', '.join(CONSULTANT_FIELDS)}")
     if role is Role.UMKM and umkm_nib is None:
         raise InvalidInput("a UMKM user needs the NIB of its business (--nib)")
+    email = _email(email)
     with db.begin() as conn:
         if conn.scalar(select(User.id).where(User.username == username)) is not None:
             raise ConflictError(f"user {username!r} exists already")
@@ -163,6 +166,34 @@ def add_user(
             )
         ).inserted_primary_key[0]  # type: ignore[index]
     return user_id
+
+
+def _email(address: str | None) -> str | None:
+    """A deliverable-looking address, normalised; refused with the reason otherwise."""
+    if address is None or not address.strip():
+        return None
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise InvalidInput(f"email {address!r} is not a valid address: {error}") from None
+
+
+def set_user_contact(
+    db: Engine, username: str, *, email: str | None = None, daily_digest: bool | None = None
+) -> None:
+    """Change a user's email address (an empty one removes it) or digest preference."""
+    values: dict[str, Any] = {}
+    if email is not None:
+        values["email"] = _email(email)
+    if daily_digest is not None:
+        values["daily_digest"] = daily_digest
+    if not values:
+        raise InvalidInput("nothing to change: give --email or --daily-digest/--each-email")
+    with db.begin() as conn:
+        if not conn.execute(
+            update(User).where(User.username == username).values(**values)
+        ).rowcount:
+            raise NotFound(f"no user {username!r}; see 'sertiflow user list'")
 
 
 def ensure_system_user(db: Engine, username: str) -> int:

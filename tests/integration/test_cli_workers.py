@@ -80,3 +80,18 @@ def test_delivery_commands_refuse_bad_input_in_one_line(cli: Cli, tmp_path: Path
     wrong = cli("--json", "outbox", "status", ok=False)
     assert json.loads(wrong.stdout)["error"]["code"] == "invalid_settings"
     assert "give a Redis URL" in wrong.stderr
+
+
+def test_a_user_chooses_a_daily_digest_and_a_bad_address_is_refused(
+    cli: Cli, tmp_path: Path
+) -> None:
+    open_office(cli, tmp_path)
+    refused = cli("user", "set", "rina", "--email", "rina@x.id\r\nBcc: evil@x.id", ok=False)
+    assert "is not a valid address" in refused.stderr
+    assert "nothing to change" in cli("user", "set", "rina", ok=False).stderr
+    assert "no user 'nobody'" in cli("user", "set", "nobody", "--each-email", ok=False).stderr
+    cli("user", "set", "rina", "--email", "Rina@PLUT.example.id", "--daily-digest")
+    rina = next(u for u in cli.json("user", "list") if u["username"] == "rina")
+    assert (rina["email"], rina["daily_digest"]) == ("rina@plut.example.id", True)
+    added = cli("user", "add", "xy", "--name", "X", "--role", "admin", "--email", "x@", ok=False)
+    assert "is not a valid address" in added.stderr
