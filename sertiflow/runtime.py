@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -50,16 +49,13 @@ class Runtime:
 
 
 def _celery_dispatch(settings: Settings) -> Dispatch:
-    """Sends to Celery, which is imported on the first send: a command that changes nothing
-    does not pay for it."""
-    sender: Dispatch | None = None
+    """Sends to Celery from a background thread; Celery is imported on the first send, so a
+    command that changes nothing does not pay for it."""
+    from workers.dispatch import BackgroundDispatch
 
-    def dispatch(ids: Sequence[int]) -> None:
-        nonlocal sender
-        if sender is None:
-            from workers.app import Dispatcher, make_celery
+    def sender() -> Dispatch:
+        from workers.app import Dispatcher, make_celery
 
-            sender = Dispatcher(make_celery(settings))
-        sender(ids)
+        return Dispatcher(make_celery(settings))
 
-    return dispatch
+    return BackgroundDispatch(sender)
