@@ -21,6 +21,7 @@ from celery.schedules import crontab
 
 from workers import outbox
 from workers.context import WorkerContext
+from workers.effects import NotYet
 from workers.runner import deliver
 from workflow.settings import Settings
 
@@ -93,7 +94,10 @@ def make_celery(
 
     @app.task(name=DELIVER, acks_late=True, ignore_result=True)  # type: ignore[untyped-decorator]
     def deliver_task(outbox_id: int, token: str | None = None) -> str:
-        return deliver(ctx(), outbox_id, token)
+        outcome = deliver(ctx(), outbox_id, token)
+        if outcome == "deferred":  # a few seconds, far below Redis' visibility timeout
+            deliver_task.apply_async(args=[outbox_id, None], countdown=NotYet.retry_after)
+        return outcome
 
     @app.task(name=RELAY, ignore_result=True)  # type: ignore[untyped-decorator]
     def relay_task() -> int:

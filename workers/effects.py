@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -33,16 +33,27 @@ from workers.messages import (
     reminder_notification,
     status_email,
 )
-from workers.outbox import Claim
+from workers.outbox import DONE, LEASED, PENDING, Claim
 from workers.people import Case, Person, active_admins, load_case, load_person
 from workflow.audit import OPEN
+from workflow.ledger import OUTBOX
 from workflow.model import Court, Phase, State
 from workflow.persistence.schema import Notification, table
 
-__all__ = ["HANDLERS", "Handler", "StepView", "status_message"]
+__all__ = ["HANDLERS", "NOTIFICATIONS", "Handler", "NotYet", "StepView", "status_message"]
 
 NOTIFICATIONS = table(Notification)
 Handler = Callable[[WorkerContext, Claim], dict[str, Any]]
+_PACKET_PATIENCE = timedelta(minutes=10)
+
+
+class NotYet(Exception):
+    """The effect depends on another that has not happened yet: try again in a few seconds,
+    without counting it as a failed attempt."""
+
+    retry_after = 3.0
+
+
 _AFTER_CERTIFICATE_BASIS = {"renewal": "law", "surveillance": "practice", "expiry": "law"}
 """UU 20/2016 Pasal 35 sets the renewal window; surveillance follows the LSPro's scheme."""
 _REMINDER_KINDS = {
@@ -175,11 +186,7 @@ def email_umkm(ctx: WorkerContext, claim: Claim) -> dict[str, Any]:
     step = StepView(case, claim.payload)
     attachments: list[Attachment] = []
     if step.state.court is Court.UMKM and step.state.documents:
-        stored = issue_packet(
-            ctx.db, ctx.settings, case.application_id, step.state.name, case.language
-        )
-        data = read_stored(ctx.settings, stored.content_hash)
-        attachments.append(Attachment(f"paket-{case.application_id}-{stored.code}.pdf", data))
+        attachments.append(_packet_attachment(ctx, claim, case, step))
     email = status_message(ctx, case, step, case.language, packet_attached=bool(attachments))
     try:
         mid = _send(ctx, claim, case.owner_name, case.umkm_email, email, attachments, case.language)
@@ -191,6 +198,40 @@ def email_umkm(ctx: WorkerContext, claim: Claim) -> dict[str, Any]:
         "message_id": mid,
         "attachments": len(attachments),
     }
+
+
+def _packet_attachment(ctx: WorkerContext, claim: Claim, case: Case, step: StepView) -> Attachment:
+    """The stage's packet, as the same step's ``render_packet`` row issued it.
+
+    Rendering it here as well would lay the same pages out twice at the same moment (measured:
+    in every such step, 1.3 s of a worker process thrown away), so while that row is still on
+    its way the email waits for it; a packet in another language, or one whose row failed or
+    is long overdue, is issued here."""
+    with ctx.db.connect() as conn:
+        packet_row = conn.execute(
+            select(OUTBOX.c.status, OUTBOX.c.result).where(
+                OUTBOX.c.application_id == case.application_id,
+                OUTBOX.c.audit_seq == claim.audit_seq,
+                OUTBOX.c.kind == "render_packet",
+            )
+        ).first()
+    code: str
+    if packet_row is not None and packet_row.status == DONE and case.language == "id":
+        code, content_hash = packet_row.result["code"], packet_row.result["sha256"]
+    elif (
+        packet_row is not None
+        and packet_row.status in (PENDING, LEASED)
+        and case.language == "id"
+        and ctx.now() - claim.created_at < _PACKET_PATIENCE
+    ):
+        raise NotYet(f"the packet of step {claim.audit_seq} is still being issued")
+    else:
+        stored = issue_packet(
+            ctx.db, ctx.settings, case.application_id, step.state.name, case.language
+        )
+        code, content_hash = stored.code, stored.content_hash
+    data = read_stored(ctx.settings, content_hash)
+    return Attachment(f"paket-{case.application_id}-{code}.pdf", data)
 
 
 def _insert_notification(ctx: WorkerContext) -> Any:

@@ -36,6 +36,7 @@ __all__ = [
     "claim",
     "claim_batch",
     "complete",
+    "defer",
     "enqueue",
     "fail",
     "list_rows",
@@ -195,6 +196,23 @@ def complete(db: sa.Engine, held: Claim, now: datetime, result: Mapping[str, Any
             )
         ).rowcount
     return bool(changed)
+
+
+def defer(db: sa.Engine, held: Claim, until: datetime) -> None:
+    """Give a row back untouched until ``until``: it waited on another effect, which is not a
+    failed attempt."""
+    with db.begin() as conn:
+        conn.execute(
+            update(OUTBOX)
+            .where(OUTBOX.c.id == held.id, OUTBOX.c.lease_token == held.token)
+            .values(
+                status=PENDING,
+                available_at=until,
+                attempts=OUTBOX.c.attempts - 1,
+                lease_token=None,
+                lease_until=None,
+            )
+        )
 
 
 def backoff_seconds(attempts: int, base: float, rng: random.Random | None = None) -> float:

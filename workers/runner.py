@@ -10,10 +10,11 @@ its error for the admins, and ``sertiflow outbox retry`` puts a failed row back.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from workers import outbox
 from workers.context import WorkerContext
-from workers.effects import HANDLERS
+from workers.effects import HANDLERS, NotYet
 from workflow.errors import InvalidInput, NotFound
 
 __all__ = ["deliver"]
@@ -25,7 +26,8 @@ _PERMANENT = (NotFound, InvalidInput, KeyError, ValueError)
 
 def deliver(ctx: WorkerContext, outbox_id: int, token: str | None = None) -> str:
     """Deliver row ``outbox_id`` if it is still to do; what happened: ``done``, ``pending``
-    (will be retried), ``failed``, or ``skipped`` (done already, or someone else holds it)."""
+    (will be retried), ``failed``, ``deferred`` (waits a few seconds on another effect), or
+    ``skipped`` (done already, or someone else holds it)."""
     delivery = ctx.settings.delivery
     held = outbox.claim(ctx.db, outbox_id, token, ctx.now(), delivery.lease_seconds)
     if held is None:
@@ -35,6 +37,9 @@ def deliver(ctx: WorkerContext, outbox_id: int, token: str | None = None) -> str
         if handler is None:
             raise InvalidInput(f"no handler for outbox kind {held.kind!r}")
         result = handler(ctx, held)
+    except NotYet as waiting:
+        outbox.defer(ctx.db, held, ctx.now() + timedelta(seconds=waiting.retry_after))
+        return "deferred"
     except Exception as error:
         permanent = isinstance(error, _PERMANENT)
         status = outbox.fail(

@@ -3,6 +3,7 @@ SQLite and PostgreSQL, to a real SMTP server on loopback."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Mapping
 from datetime import timedelta
@@ -241,3 +242,31 @@ def test_without_an_smtp_host_mail_is_written_as_files_with_a_link_that_expires(
     assert f"{message_id.strip('<>')}.eml" in files and smtp_sink.received == []
     _, expires = ctx.status_url(1)
     assert expires - ctx.today() == timedelta(days=30)
+
+
+def test_the_status_email_waits_for_its_packet_instead_of_laying_it_out_again(
+    office: Office, tmp_path: Path, smtp_sink: SmtpSink
+) -> None:
+    ctx = worker_context(office, tmp_path, smtp_sink)
+    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    run_embedded(ctx, once=True)
+    step = drive(office, app, "start_document_preparation")  # the UMKM's documents to sign
+    mine = {r["kind"]: r for r in rows(office, application_id=app, audit_seq=step.audit_seq)}
+    email_id, packet_id = int(mine["email_umkm"]["id"]), int(mine["render_packet"]["id"])  # type: ignore[call-overload]
+    assert deliver(ctx, email_id) == "deferred"
+    [waiting] = rows(office, id=email_id)
+    assert waiting["status"] == "pending" and waiting["attempts"] == 0  # not a failed attempt
+    assert len(smtp_sink.to(owner_address(office, office.nib))) == 1  # only the opening's
+    assert deliver(ctx, packet_id) == "done"
+    office.clock.advance(seconds=5)
+    assert deliver(ctx, email_id) == "done"
+    [packet_row] = rows(office, id=packet_id)
+    [sent] = rows(office, id=email_id)
+    assert sent["result"]["attachments"] == 1  # type: ignore[index]
+    message = smtp_sink.to(owner_address(office, office.nib))[-1].message
+    [pdf] = [part for part in message.iter_attachments()]
+    assert packet_row["result"]["code"] in str(pdf.get_filename())  # type: ignore[index]
+    data = pdf.get_content()
+    assert hashlib.sha256(data).hexdigest() == packet_row["result"]["sha256"]  # type: ignore[index]
+    with office.db.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(table(IssuedPacket))) == 1
