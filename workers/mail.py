@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import email.policy
+import functools
 import hashlib
 import os
 import re
 import smtplib
 import ssl
 import tempfile
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -59,6 +62,7 @@ ENVELOPE_HEADER = "X-Sertiflow-Envelope-To"
 _FALLBACK_DOMAIN = "sertiflow.local"
 _MAX_NAME = 78  # longer display names are cut: they would only be folded, never read whole
 _MAX_SUBJECT = 200
+_MESSAGES_PER_CONNECTION = 100  # then a fresh connection: servers limit messages per session
 _SPECIALS = re.compile(r'[()<>\[\]:;@\\,."]')
 _LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _MESSAGE_ID = re.compile(r"<[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+>")
@@ -151,8 +155,14 @@ def mailbox(name: str, address: str, *, local_ok: bool = False) -> str:
 
 def sender_address(settings: Settings) -> str:
     """The From mailbox: ``settings.delivery.mail_from`` with the office name as display name."""
-    _, addr_spec = _parse_mailbox(settings.delivery.mail_from, local_ok=True)
-    return mailbox(settings.office_name, addr_spec, local_ok=True)
+    return _sender(settings.delivery.mail_from, settings.office_name)
+
+
+@functools.lru_cache(maxsize=8)
+def _sender(mail_from: str, office_name: str) -> str:
+    # the same for every message of a process, and parsing it costs more than composing one
+    _, addr_spec = _parse_mailbox(mail_from, local_ok=True)
+    return mailbox(office_name, addr_spec, local_ok=True)
 
 
 def message_id(outbox_id: int, recipient: str, domain: str) -> str:
@@ -303,11 +313,13 @@ def _envelope_from(message: EmailMessage) -> str:
 
 
 class SmtpMailer:
-    """Sends through an SMTP server, one connection per message.
+    """Sends through an SMTP server, keeping the connection open between messages.
 
-    ``ca_file`` trusts the certificates in that file instead of the system's (a private mail
-    relay with its own certificate authority); ``local_hostname`` is what EHLO names (default:
-    this machine's fully qualified name, which may cost a DNS lookup).
+    A connection the server closed while idle is opened again once; after
+    ``_MESSAGES_PER_CONNECTION`` messages it is closed and a new one opened. ``ca_file`` trusts
+    the certificates in that file instead of the system's (a private mail relay with its own
+    certificate authority); ``local_hostname`` is what EHLO names (default: this machine's fully
+    qualified name, which may cost a DNS lookup per connection).
     """
 
     def __init__(
@@ -324,6 +336,9 @@ class SmtpMailer:
         self.delivery = delivery
         self.ca_file = None if ca_file is None else str(ca_file)
         self.local_hostname = local_hostname
+        self._smtp: smtplib.SMTP | None = None
+        self._sent_on_connection = 0
+        self._lock = threading.Lock()
 
     @property
     def where(self) -> str:
@@ -333,19 +348,71 @@ class SmtpMailer:
     def _context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file)
 
-    def _connect(self) -> smtplib.SMTP:
+    def _open(self) -> smtplib.SMTP:
         d = self.delivery
+        smtp: smtplib.SMTP
         if d.smtp_security == "ssl":
-            return smtplib.SMTP_SSL(
+            smtp = smtplib.SMTP_SSL(
                 d.smtp_host,
                 d.smtp_port,
                 local_hostname=self.local_hostname,
                 timeout=d.smtp_timeout,
                 context=self._context(),
             )
-        return smtplib.SMTP(
-            d.smtp_host, d.smtp_port, local_hostname=self.local_hostname, timeout=d.smtp_timeout
-        )
+        else:
+            smtp = smtplib.SMTP(
+                d.smtp_host, d.smtp_port, local_hostname=self.local_hostname, timeout=d.smtp_timeout
+            )
+        try:
+            if d.smtp_security == "starttls":
+                smtp.starttls(context=self._context())
+            if d.smtp_user:
+                smtp.login(d.smtp_user, d.smtp_password)
+        except BaseException:
+            smtp.close()
+            raise
+        self._sent_on_connection = 0
+        return smtp
+
+    def close(self) -> None:
+        """Say QUIT and close the kept connection, if there is one."""
+        with self._lock:
+            self._drop(polite=True)
+
+    def _drop(self, *, polite: bool = False) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            if polite:
+                with contextlib.suppress(smtplib.SMTPException, OSError):
+                    smtp.quit()
+            smtp.close()
+
+    def _transmit(self, message: EmailMessage, from_addr: str, to_addr: str) -> None:
+        reused = self._smtp is not None
+        try:
+            if self._smtp is None:
+                self._smtp = self._open()
+            try:
+                refused = self._smtp.send_message(message, from_addr=from_addr, to_addrs=[to_addr])
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                self._drop()  # the server closed the kept connection while it was idle
+                self._smtp = self._open()
+                refused = self._smtp.send_message(message, from_addr=from_addr, to_addrs=[to_addr])
+        except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                if self._smtp is not None:
+                    self._smtp.rset()  # the next message starts a clean transaction
+            raise
+        except BaseException:
+            self._drop()
+            raise
+        if refused:  # only when some of several were refused; kept for completeness
+            raise MailError(f"{self.where} refused {to_addr}: {_reply(refused)}")
+        self._sent_on_connection += 1
+        if self._sent_on_connection >= _MESSAGES_PER_CONNECTION:
+            self._drop(polite=True)
 
     def send(self, message: EmailMessage, recipient: str) -> None:
         """Deliver ``message`` to ``recipient`` only; every failure of the server, the network
@@ -354,19 +421,8 @@ class SmtpMailer:
         from_addr = _envelope_from(message)
         d = self.delivery
         try:
-            smtp = self._connect()
-            try:
-                if d.smtp_security == "starttls":
-                    smtp.starttls(context=self._context())
-                if d.smtp_user:
-                    smtp.login(d.smtp_user, d.smtp_password)
-                refused = smtp.send_message(message, from_addr=from_addr, to_addrs=[to_addr])
-                if refused:  # only when some of several were refused; kept for completeness
-                    raise MailError(f"{self.where} refused {to_addr}: {_reply(refused)}")
-            finally:
-                with contextlib.suppress(smtplib.SMTPException, OSError):
-                    smtp.quit()  # the message is already accepted: a failed QUIT changes nothing
-                smtp.close()
+            with self._lock:
+                self._transmit(message, from_addr, to_addr)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise MailError(
@@ -459,6 +515,12 @@ class DirectoryMailer:
 
 def mailer_from_settings(settings: Settings) -> Mailer:
     """``SmtpMailer`` when an SMTP host is configured, else ``DirectoryMailer`` on ``mail_dir``."""
-    if settings.delivery.smtp_host:
-        return SmtpMailer(settings.delivery)
+    delivery = settings.delivery
+    if delivery.smtp_host:
+        return SmtpMailer(
+            delivery,
+            ca_file=delivery.smtp_ca_file or None,
+            # EHLO names the office's public host: no DNS lookup of this machine's name
+            local_hostname=urlsplit(settings.public_url).hostname or "localhost",
+        )
     return DirectoryMailer(Path(settings.mail_dir))

@@ -43,6 +43,7 @@ class Delivery:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_timeout: int = 30
+    smtp_ca_file: str = ""  # trust this CA bundle instead of the system's (a private relay)
     mail_from: str = "sertiflow@localhost"
     max_attempts: int = 8  # then the row is failed, visible to admins, and can be retried
     backoff_seconds: int = 30  # first retry; doubles each time, with jitter, up to an hour
@@ -170,6 +171,7 @@ def _delivery(env: Mapping[str, str], get: Callable[[str, str], str]) -> Deliver
         smtp_security=security,
         smtp_user=get("SMTP_USER", ""),
         smtp_password=env.get("SERTIFLOW_SMTP_PASSWORD", ""),
+        smtp_ca_file=get("SMTP_CA_FILE", ""),
         mail_from=get("MAIL_FROM", default.mail_from),
         system_user=get("SYSTEM_USER", default.system_user),
         **numbers,

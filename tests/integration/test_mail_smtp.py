@@ -41,7 +41,7 @@ from workflow.settings import Delivery, Settings
 HOST = "127.0.0.1"
 SENDER = "PLUT-KUMKM Provinsi Maluku <sertiflow@plut-maluku.contoh.id>"
 TO = "ana@example.id"
-HOSTILE = 'Ana "Sagu", Ambon <evil@x.com>\r\nBcc: evil2@x.com'
+HOSTILE = 'Koperasi "Sagu Ibu Ana", Hative <evil@x.com>, Ambon\r\nBcc: evil2@x.com'
 USER, PASSWORD = "sertiflow", "rahasia-sekali"
 
 
@@ -251,6 +251,8 @@ def test_smtp_delivers_to_the_envelope_recipient_only_even_with_a_hostile_name(
     assert [a.addr_spec for a in parsed["To"].addresses] == [TO]
     assert [a.addr_spec for a in parsed["Reply-To"].addresses] == ["rina@plut-maluku.contoh.id"]
     assert parsed["Bcc"] is None and parsed["Cc"] is None
+    head = got.content.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in head and b"\nBcc:" not in head
     assert parsed["Subject"] == "[PLUT] Permohonan #42: Verifikasi dokumen — Sagu Ibu Ána ✅"
     assert parsed["Message-ID"] == message_id(7, TO, "plut-maluku.contoh.id")
     assert parsed["Auto-Submitted"] == "auto-generated"
@@ -401,3 +403,40 @@ def test_mailer_from_settings_without_smtp_writes_into_the_mail_dir(tmp_path: Pa
     mailer = mailer_from_settings(Settings(mail_dir=str(tmp_path)))
     mailer.send(_status_message(), TO)
     assert len(list(tmp_path.rglob("*.eml"))) == 1
+
+
+@dataclass
+class CountingRecorder(Recorder):
+    """Also counts the sessions (EHLO greetings) the server saw."""
+
+    greetings: int = 0
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: Any
+    ) -> Any:
+        self.greetings += 1
+        session.host_name = hostname
+        return responses
+
+
+def test_one_connection_carries_many_messages_and_a_dropped_one_is_opened_again(
+    server_factory: Any,
+) -> None:
+    recorder = CountingRecorder()
+    port = server_factory(recorder, timeout=1)  # the server ends a session idle for 1 s
+    mailer = _mailer(port)
+    for outbox_id in range(1, 6):
+        mailer.send(_status_message(outbox_id=outbox_id), TO)
+    assert (len(recorder.received), recorder.greetings) == (5, 1)
+    time.sleep(2)
+    mailer.send(_status_message(outbox_id=6), TO)
+    assert (len(recorder.received), recorder.greetings) == (6, 2)
+    refusing = CountingRecorder(refuse_rcpt="550 5.1.1 no such user")
+    mailer_two = _mailer(server_factory(refusing))
+    with pytest.raises(MailError):
+        mailer_two.send(_status_message(), TO)
+    refusing.refuse_rcpt = None
+    mailer_two.send(_status_message(outbox_id=8), TO)  # the same session, reset after the refusal
+    assert (len(refusing.received), refusing.greetings) == (1, 1)
+    mailer.close()
+    assert mailer._smtp is None
