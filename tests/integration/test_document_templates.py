@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import shutil
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -170,3 +172,19 @@ def test_the_letterhead_is_as_tall_whatever_the_verification_code(code: str) -> 
     assert letterhead_height("halal/ikrar", code) == letterhead_height(
         "halal/ikrar", "SF-IIII-IIII"
     )
+
+
+def test_rewording_an_email_does_not_reissue_packets_but_a_document_template_does(
+    tmp_path: Path,
+) -> None:
+    from documents.render import ASSETS, template_version
+
+    copy = tmp_path / "templates"
+    shutil.copytree(ASSETS, copy)
+    before = template_version(copy)
+    status = copy / "emails" / "status.j2"
+    status.write_text(status.read_text() + "\n{# reworded #}\n")
+    assert template_version(copy) == before
+    css = copy / "documents" / "print.css"
+    css.write_text(css.read_text() + "\n/* changed */\n")
+    assert template_version(copy) != before
