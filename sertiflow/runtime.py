@@ -56,6 +56,6 @@ def _celery_dispatch(settings: Settings) -> Dispatch:
     def sender() -> Dispatch:
         from workers.app import Dispatcher, make_celery
 
-        return Dispatcher(make_celery(settings))
+        return Dispatcher(make_celery(settings)).batch
 
     return BackgroundDispatch(sender)

@@ -30,6 +30,7 @@ from tests.services import (
 from tests.support import Clock, Office, drive, seed_office
 from workers.app import Dispatcher, make_celery, relay
 from workers.context import WorkerContext
+from workers.dispatch import BackgroundDispatch
 from workflow.engine import utcnow
 from workflow.ledger import OUTBOX, USERS
 from workflow.persistence.database import connect
@@ -237,11 +238,13 @@ def test_two_workers_and_two_relays_on_postgresql_deliver_each_effect_once(
     for thread in relays:
         thread.start()
     try:
-        # half the steps dispatch after commit, half are left to the relays
+        # half the steps dispatch after commit (as the runtime does: batched from a thread, a
+        # worker fanning a batch out), half are left to the relays
+        background = BackgroundDispatch(lambda: Dispatcher(app).batch)
         for index, (nib, process) in enumerate(
             [(n, p) for n in (office.nib, office.other_nib) for p in ("trademark", "halal_regular")]
         ):
-            office.workflow.dispatch = Dispatcher(app) if index % 2 else None
+            office.workflow.dispatch = background if index % 2 else None
             app_id = office.workflow.open_application(nib, process, office.consultant)
             drive(office, app_id, "start_document_preparation")
         wait_for(lambda: all_done(db), 120, "every effect")
@@ -250,6 +253,8 @@ def test_two_workers_and_two_relays_on_postgresql_deliver_each_effect_once(
         for thread in relays:
             thread.join()
     assert len(outbox_rows(db)) >= 16
+    logs = processes.log("worker-a") + processes.log("worker-b")
+    assert "workers.fan_out" in logs  # a batch went out as one message and a worker split it
     assert_each_email_once(db, smtp_sink)
     assert_each_packet_once(db)
 
