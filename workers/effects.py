@@ -36,7 +36,7 @@ from workers.messages import (
 from workers.outbox import DONE, LEASED, PENDING, Claim
 from workers.people import Case, Person, active_admins, load_case, load_person
 from workflow.audit import OPEN
-from workflow.ledger import OUTBOX
+from workflow.ledger import OUTBOX, USERS
 from workflow.model import Court, Phase, State
 from workflow.persistence.schema import Notification, table
 
@@ -76,6 +76,8 @@ class StepView:
             self.label = "Permohonan dibuka"
         deadline = payload.get("deadline")
         self.deadline = date.fromisoformat(deadline) if deadline else None
+        self.actor = str(payload.get("actor") or "")
+        self.note = str(payload.get("note") or "")
 
     def trigger_label(self, lang: str) -> str:
         """What happened, in ``lang`` (transitions are labelled in Indonesian only)."""
@@ -125,7 +127,7 @@ def status_message(
             status_url=url,
             link_expires_on=expires_on,
             packet_attached=packet_attached,
-            note="",
+            note=step.note,
         )
     )
 
@@ -305,6 +307,12 @@ def _notify(
     return {"outcome": "notified", **{k: v for k, v in report.items() if v}}
 
 
+def _full_name(ctx: WorkerContext, username: str) -> str:
+    with ctx.db.connect() as conn:
+        name = conn.scalar(select(USERS.c.full_name).where(USERS.c.username == username))
+    return str(name or username)
+
+
 def _desk(ctx: WorkerContext, claim: Claim, case: Case, for_admin: bool) -> DeskFacts:
     step = StepView(case, claim.payload)
     lang = "id"
@@ -317,11 +325,11 @@ def _desk(ctx: WorkerContext, claim: Claim, case: Case, for_admin: bool) -> Desk
         trigger_label=step.trigger_label(lang),
         stage_label=step.stage_label(lang),
         court=step.state.court.value,
-        actor_name="",
+        actor_name=_full_name(ctx, step.actor),
         deadline=step.deadline,
         working_days_left=ctx.working_days_until(step.deadline),
         app_url=ctx.app_url(case.application_id),
-        note="",
+        note=step.note,
         for_admin=for_admin,
     )
 

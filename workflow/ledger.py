@@ -229,6 +229,8 @@ def record(
             "from": step.from_state,
             "to": step.to_state,
             "deadline": _iso(params["deadline"]),
+            "actor": step.actor.username,
+            "note": step.note,
         }
         ids = conn.execute(
             _INSERT_OUTBOX,

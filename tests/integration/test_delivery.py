@@ -67,7 +67,10 @@ def test_a_transition_sends_one_email_per_recipient_in_indonesian(
     app = office.workflow.open_application(office.nib, "trademark", office.consultant)
     run_embedded(ctx, once=True)
     before = len(smtp_sink.received)
-    result = drive(office, app, "start_document_preparation")
+    note = "Mohon siapkan label merek dalam format JPG"
+    result = office.workflow.advance(
+        app, "start_document_preparation", office.consultant, note=note
+    )
     run_embedded(ctx, once=True)
     step_rows = rows(office, application_id=app, audit_seq=result.audit_seq)
     assert {r["status"] for r in step_rows} == {"done"}
@@ -79,7 +82,10 @@ def test_a_transition_sends_one_email_per_recipient_in_indonesian(
     assert to_owner["Subject"].startswith(f"[PLUT] Permohonan #{app}")
     text = to_owner.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "Penyiapan dokumen" in text and "Rina Latuconsina" in text
-    assert "/status/" in text and "hari kerja" in text
+    assert "/status/" in text and "hari kerja" in text and note in text
+    to_consultant = next(r.message for r in new if r.recipients == [CONSULTANT_EMAIL])
+    desk = to_consultant.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Rina Latuconsina mencatat langkah" in desk and note in desk
     email_row = next(r for r in step_rows if r["kind"] == "email_umkm")
     assert to_owner["Message-ID"] == email_row["result"]["message_id"]  # type: ignore[index]
 
