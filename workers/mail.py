@@ -119,6 +119,7 @@ def clean_header_text(text: str, limit: int | None = None) -> str:
     return cleaned
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a worker mails the same people again and again
 def validate_address(address: str, *, local_ok: bool = False) -> str:
     """``address`` as one plain ASCII addr-spec (the domain in IDNA form), or ``InvalidAddress``.
 
@@ -252,6 +253,7 @@ def compose(
     return message
 
 
+@functools.lru_cache(maxsize=4096)
 def _parse_mailbox(text: str, *, local_ok: bool) -> tuple[str, str]:
     """(display name, addr-spec) of exactly one mailbox written as ``addr`` or ``Name <addr>``."""
     if not isinstance(text, str) or not text.strip():
@@ -268,6 +270,7 @@ def _parse_mailbox(text: str, *, local_ok: bool) -> tuple[str, str]:
     return addresses[0].display_name, validate_address(addresses[0].addr_spec, local_ok=local_ok)
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and the round trip costs more than the rest of a send
 def _safe_address(field: str, name: str, addr_spec: str) -> Address:
     """An ``Address`` whose serialised header parses back to this one mailbox only."""
     full = clean_header_text(name, _MAX_NAME)
