@@ -62,6 +62,7 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.bench_transitions
 	$(BIN)/python -m bench.bench_backlog
 	$(BIN)/python -m bench.bench_memory
+	$(BIN)/python -m bench.bench_workers  # needs Redis on 127.0.0.1:6379 (uses database 13)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
