@@ -144,6 +144,19 @@ def seed_office(db: Engine, clock: Clock | None = None) -> Office:
     return office
 
 
+def trademark_in_preparation(office: Office) -> int:
+    """A trademark application of the first UMKM in document preparation, its mark described,
+    its packet ready to issue."""
+    app = office.workflow.open_application(
+        office.nib,
+        "trademark",
+        office.consultant,
+        details={"mark_name": "SAGU IBU ANA", "nice_classes": "30", "goods": "Sagu lempeng"},
+    )
+    office.workflow.advance(app, "start_document_preparation", office.consultant)
+    return app
+
+
 def app_row(office: Office, app_id: int) -> dict[str, Any]:
     """The application's row as a dict."""
     with office.db.connect() as conn:

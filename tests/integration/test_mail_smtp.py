@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tests.services import free_port
 from workers.mail import (
     ENVELOPE_HEADER,
     Attachment,
@@ -101,20 +102,13 @@ def _authenticate(
     return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server_factory() -> Iterator[Any]:
     """Starts aiosmtpd servers on loopback; every one is stopped at the end of the test."""
     started: list[Controller] = []
 
     def start(handler: Recorder, **kwargs: Any) -> int:
-        port = _free_port()
+        port = free_port()
         controller = Controller(
             handler, hostname=HOST, port=port, server_hostname="localhost", **kwargs
         )
@@ -290,7 +284,7 @@ def test_a_server_that_refuses_the_recipient_or_the_message_is_a_mail_error(
 
 
 def test_a_closed_port_is_a_mail_error_at_once() -> None:
-    port = _free_port()
+    port = free_port()
     started = time.monotonic()
     with pytest.raises(MailError, match=f"{HOST}:{port}: cannot connect"):
         _mailer(port).send(_status_message(), TO)
@@ -368,7 +362,7 @@ def test_implicit_tls_delivers(server_factory: Any, tls: Tls) -> None:
 
 
 def test_an_invalid_recipient_is_refused_before_connecting() -> None:
-    mailer = _mailer(_free_port())  # nothing listens: connecting would be a MailError
+    mailer = _mailer(free_port())  # nothing listens: connecting would be a MailError
     for recipient in ("ana@example.id, evil@x.com", "ana@example.id\r\nRCPT TO:<evil@x.com>", ""):
         with pytest.raises(InvalidAddress):
             mailer.send(_status_message(), recipient)

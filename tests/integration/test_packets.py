@@ -22,7 +22,7 @@ from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import RecordTampered
 from documents.store import LocalStore
 from documents.verify import verify_code, verify_pdf
-from tests.support import TRADEMARK_EVIDENCE, Office
+from tests.support import TRADEMARK_EVIDENCE, Office, trademark_in_preparation
 from workflow.directory import replace_profile
 from workflow.errors import InvalidInput
 from workflow.facts import MaterialFacts, ProductFacts
@@ -74,14 +74,7 @@ def trademark_app(office: Office) -> int:
             ],
             ["Pembelian sagu", "Pemanggangan", "Pengemasan"],
         )
-    app = office.workflow.open_application(
-        office.nib,
-        "trademark",
-        office.consultant,
-        details={"mark_name": "SAGU IBU ANA", "nice_classes": "30", "goods": "Sagu lempeng"},
-    )
-    office.workflow.advance(app, "start_document_preparation", office.consultant)
-    return app
+    return trademark_in_preparation(office)
 
 
 def test_a_packet_holds_the_umkms_data_in_indonesian_with_every_document(

@@ -33,7 +33,8 @@ from documents.render import Renderer
 from documents.store import LocalStore, S3Store, StorageError
 from documents.verify import verify_pdf
 from tests.integration.test_cli import GOOD, Cli, write
-from tests.support import Office
+from tests.services import free_port
+from tests.support import Office, trademark_in_preparation
 from workflow.errors import InvalidInput, NotFound
 from workflow.settings import Settings
 
@@ -42,12 +43,6 @@ if TYPE_CHECKING:
 
 RENDERER = Renderer()
 PREFIX = "plut-maluku/packets"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_for(server: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -170,18 +165,6 @@ def test_a_damaged_object_reads_as_missing_and_the_next_write_replaces_it(
     assert store.read(content_hash) == data
 
 
-def open_trademark(office: Office) -> int:
-    """A trademark application in document preparation, its packet ready to issue."""
-    app = office.workflow.open_application(
-        office.nib,
-        "trademark",
-        office.consultant,
-        details={"mark_name": "SAGU IBU ANA", "nice_classes": "30", "goods": "Sagu lempeng"},
-    )
-    office.workflow.advance(app, "start_document_preparation", office.consultant)
-    return app
-
-
 def test_a_packet_whose_object_was_damaged_is_made_again_under_the_same_code(
     office: Office, s3_endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
@@ -193,7 +176,7 @@ def test_a_packet_whose_object_was_damaged_is_made_again_under_the_same_code(
         secret_key="s" * 40,
     )
     service = PacketService(office.db, settings, renderer=RENDERER, today=office.workflow.today)
-    app = open_trademark(office)
+    app = trademark_in_preparation(office)
     first = service.issue(app)
     key = f"{PREFIX}/{first.content_hash[:2]}/{first.content_hash}.pdf"
     assert (first.outcome, first.location) == ("issued", f"s3://{bucket}/{key}")
