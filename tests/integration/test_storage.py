@@ -305,7 +305,7 @@ def bucket_cli(cli: Cli, bucket: str, endpoint: str, disk: Path) -> Cli:
     return cli
 
 
-def test_a_packet_one_process_rendered_is_fetched_and_verified_by_another(
+def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     s3_endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
     db = tmp_path / "office.db"
@@ -318,11 +318,15 @@ def test_a_packet_one_process_rendered_is_fetched_and_verified_by_another(
     )
     worker("app", "details", app, "mark_name=SAGU IBU ANA", "nice_classes=30", "--as", "rina")
     worker("app", "advance", app, "start_document_preparation", "--as", "rina")
+    worker.env["SERTIFLOW_MAIL_DIR"] = str(tmp_path / "mail")
+    assert worker.json("worker", "--once")["delivered"]["done"] >= 3  # the packet, among others
+    [rendered] = [r for r in worker.json("outbox", "list") if r["kind"] == "render_packet"]
 
-    issued = worker.json("packet", app)
+    issued = worker.json("packet", app)  # the worker's packet, from the bucket
     digest = issued["sha256"]
     key = f"{PREFIX}/{digest[:2]}/{digest}.pdf"
-    assert (issued["outcome"], issued["path"]) == ("issued", None)
+    assert (issued["outcome"], issued["path"]) == ("reused", None)
+    assert (rendered["result"]["code"], rendered["result"]["sha256"]) == (issued["code"], digest)
     assert issued["location"] == f"s3://{bucket}/{key}"
     assert worker("packet", app).stdout.startswith(f"s3://{bucket}/{key}  (")
     assert not (tmp_path / "worker-disk").exists()
