@@ -26,6 +26,7 @@ from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import DOCUMENT_FIELDS, make_code, save_signed, trusted
 from documents.store import ContentStore
 from workflow.errors import ConflictError
+from workflow.persistence.database import reading
 from workflow.persistence.schema import IssuedDocument, table
 
 __all__ = ["DOCUMENTS", "DocumentIssuer", "reusable"]
@@ -84,7 +85,7 @@ class DocumentIssuer:
     def _records(self, application_id: int, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         if not keys:
             return {}
-        with self.db.connect() as conn:
+        with reading(self.db).connect() as conn:
             rows = conn.execute(
                 sa.select(DOCUMENTS).where(
                     DOCUMENTS.c.application_id == application_id,

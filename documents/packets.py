@@ -31,6 +31,7 @@ from documents.signing import PACKET_FIELDS, make_code, save_signed, trusted
 from documents.store import read_intact, store_from_settings
 from workflow.errors import ConflictError, InvalidInput
 from workflow.facts import load_facts
+from workflow.persistence.database import reading
 from workflow.persistence.schema import IssuedPacket, table
 from workflow.processes import ProcessRegistry
 from workflow.settings import Settings
@@ -111,7 +112,7 @@ class PacketService:
         if lang not in LANGUAGES:
             raise InvalidInput(f"language {lang!r}: use one of {', '.join(LANGUAGES)}")
         issued_on = self.today()  # once: the checklist is judged on the day the packet is dated
-        with self.db.connect() as conn:
+        with reading(self.db).connect() as conn:
             facts = load_facts(conn, self.registry, application_id, issued_on)
         stage = state or facts.state
         definition = facts.definition
@@ -150,7 +151,7 @@ class PacketService:
         return f"{self.settings.public_url}/verifikasi/{code}"
 
     def _find(self, app_id: int, state: str, lang: str, inputs: str) -> dict[str, Any] | None:
-        with self.db.connect() as conn:
+        with reading(self.db).connect() as conn:
             row = (
                 conn.execute(
                     sa.select(PACKETS).where(

@@ -25,6 +25,7 @@ from documents.catalog import title
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS
 from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, signature_ok
+from workflow.persistence.database import reading
 
 __all__ = ["Verdict", "find_code", "is_code", "verify_code", "verify_pdf"]
 
@@ -148,7 +149,7 @@ def verify_code(db: sa.Engine, secret: bytes, code: str) -> Verdict:
         return Verdict(
             "unknown", f"{code!r} is not a verification code; they read like SF-7K3Q-9XWD"
         )
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         found = _record(conn, "code", wanted)
     if found is None:
         return Verdict("unknown", f"code {wanted} was never issued by this office", wanted)
@@ -159,7 +160,7 @@ def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
     """Check the PDF ``data`` (a packet, or one document of a packet) against what was issued."""
     digest = hashlib.sha256(data).hexdigest()
     code = None
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         found = _record(conn, "content_hash", digest)
         if found is None:
             code = find_code(data)

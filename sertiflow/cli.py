@@ -6,6 +6,7 @@ line ``error: ...`` on standard error (and ``{"error": {...}}`` with ``--json``)
 
 from __future__ import annotations
 
+import sys
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -15,13 +16,13 @@ from rich.progress import Progress
 
 from sertiflow import cli_apps, cli_documents, cli_workers
 from sertiflow.cli_common import State, fail, pass_state, reports_errors
-from sertiflow.output import print_json, print_table, write_csv
+from sertiflow.output import err_console, print_json, print_table, write_csv
 from sertiflow.runtime import Runtime
 from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
 from workflow.diagram import graphviz, mermaid
 from workflow.directory import ensure_regencies, ensure_system_user, has_users, upsert_umkm
 from workflow.errors import InvalidInput, SertiflowError
-from workflow.persistence.database import connect
+from workflow.persistence.database import connect, reading
 from workflow.processes import ProcessRegistry
 from workflow.queries import verify_audit
 from workflow.regions import MALUKU_REGENCIES
@@ -328,7 +329,7 @@ def backlog(
     runtime = state.runtime()
     if process_key is not None:
         runtime.workflow.registry.get(process_key)
-    with runtime.db.connect() as conn:
+    with reading(runtime.db).connect() as conn:
         result = compute_backlog(
             conn, runtime.workflow.registry, runtime.workflow.clock(), runtime.today(), process_key
         )
@@ -464,33 +465,34 @@ def audit() -> None:
 def audit_verify(state: State, app_id: int | None) -> None:
     """Check every hash chain and that replaying the log gives each application's state."""
     runtime = state.runtime()
-    with runtime.db.connect() as conn:
+    with reading(runtime.db).connect() as conn:  # one snapshot; writers carry on meanwhile
         report = verify_audit(conn, runtime.workflow.registry, app_id)
     problems = [asdict(p) for p in report.problems]
+    broken = f"audit log NOT intact: {len(problems)} problems in {report.applications} applications"
     if state.as_json:
-        print_json(
-            {
-                "ok": report.ok,
-                "applications": report.applications,
-                "entries": report.entries,
-                "problems": problems,
-            }
-        )
-    elif problems:
+        document: dict[str, Any] = {
+            "ok": report.ok,
+            "applications": report.applications,
+            "entries": report.entries,
+            "problems": problems,
+        }
+        if not report.ok:  # one document, the error inside it
+            document["error"] = {"code": "audit_not_intact", "message": broken}
+            print_json(document)
+            err_console.print(f"error: {broken}", markup=False, soft_wrap=True)
+            sys.exit(1)
+        print_json(document)
+        return
+    if problems:
         print_table(
             "Audit problems",
             ["application", "entry", "problem"],
             [(p["application_id"], p["seq"], p["problem"]) for p in problems],
         )
-    if not report.ok:
-        raise SertiflowError(
-            f"audit log NOT intact: {len(problems)} problems in {report.applications} applications"
-        )
-    if not state.as_json:
-        click.echo(
-            f"audit log intact: {report.applications} applications, "
-            f"{report.entries} entries verified"
-        )
+        raise SertiflowError(broken)
+    click.echo(
+        f"audit log intact: {report.applications} applications, {report.entries} entries verified"
+    )
 
 
 for _command in (

@@ -24,6 +24,7 @@ from workflow.errors import InvalidInput
 from workflow.evidence import EVIDENCE_KINDS, expired
 from workflow.ledger import USERS
 from workflow.model import Role
+from workflow.persistence.database import reading
 from workflow.queries import ApplicationFilter, application_detail, history, list_applications
 
 __all__ = ["app", "dossier", "user"]
@@ -124,7 +125,7 @@ def app_advance(
 def app_show(state: State, app_id: int, username: str | None) -> None:
     """State, deadline, whose court, allowed triggers and history of APP."""
     runtime = state.runtime()
-    with runtime.db.connect() as conn:
+    with reading(runtime.db).connect() as conn:
         detail = application_detail(
             conn, runtime.workflow.registry, app_id, runtime.today(), runtime.workflow.calendar
         )
@@ -220,7 +221,7 @@ def app_list(
     criteria = ApplicationFilter(
         process_key, state_name, consultant, regency, nib, overdue, include_closed, limit
     )
-    with runtime.db.connect() as conn:
+    with reading(runtime.db).connect() as conn:
         rows = list_applications(
             conn, runtime.workflow.registry, criteria, runtime.today(), runtime.workflow.calendar
         )
@@ -353,7 +354,7 @@ def user_set(state: State, username: str, email: str | None, daily_digest: bool 
 @reports_errors
 def user_list(state: State) -> None:
     """Every user."""
-    with state.runtime().db.connect() as conn:
+    with reading(state.runtime().db).connect() as conn:
         rows = [
             dict(r)
             for r in conn.execute(

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sertiflow.cli_common import State, pass_state, reports_errors
 from sertiflow.output import print_json, print_table
 from workflow.errors import InvalidInput, NotFound
+from workflow.persistence.database import reading
 
 __all__ = ["beat", "mail", "notifications", "outbox", "worker"]
 
@@ -205,7 +206,7 @@ def mail_preview(state: State, app_id: int, lang: str | None, as_html: bool) -> 
     from workflow.model import Court
 
     ctx = _context(state)
-    with ctx.db.connect() as conn:
+    with reading(ctx.db).connect() as conn:
         case = load_case(conn, ctx.workflow.registry, app_id)
         last = conn.execute(
             select(AUDIT.c.trigger, AUDIT.c.from_state, AUDIT.c.to_state)

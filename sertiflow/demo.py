@@ -30,6 +30,7 @@ from workflow.evidence import EVIDENCE_KINDS
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.ledger import UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
+from workflow.persistence.database import reading
 from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
 
@@ -301,13 +302,13 @@ class _Mover:
     def __init__(self, engine: Engine, clock: _Clock, rng: random.Random, end: datetime):
         self.engine, self.clock, self.rng, self.end = engine, clock, rng, end
         self.transitions = self.refused = self.opened = 0
-        with engine.db.connect() as conn:  # the office's few users, read once
+        with reading(engine.db).connect() as conn:  # the office's few users, read once
             self.usernames = dict(conn.execute(select(USERS.c.id, USERS.c.username)).all())
 
     def move(self, app_id: int, nib: str) -> None:
         engine = self.engine
         while True:
-            with engine.db.connect() as conn:
+            with reading(engine.db).connect() as conn:
                 app = engine.application(conn, app_id)
             definition = engine.definition_of(app)
             state = definition.states[app.state]

@@ -38,6 +38,7 @@ from workers.people import Case, Person, active_admins, load_case, load_person
 from workflow.audit import OPEN
 from workflow.ledger import OUTBOX, USERS
 from workflow.model import Court, Phase, State
+from workflow.persistence.database import reading
 from workflow.persistence.schema import Notification, table
 
 __all__ = ["HANDLERS", "NOTIFICATIONS", "Handler", "NotYet", "StepView", "status_message"]
@@ -163,7 +164,7 @@ def _send(
 def _load(ctx: WorkerContext, claim: Claim) -> Case:
     if claim.application_id is None:
         raise ValueError(f"outbox row #{claim.id} ({claim.kind}) names no application")
-    with ctx.db.connect() as conn:
+    with reading(ctx.db).connect() as conn:
         return load_case(conn, ctx.workflow.registry, claim.application_id)
 
 
@@ -209,7 +210,7 @@ def _packet_attachment(ctx: WorkerContext, claim: Claim, case: Case, step: StepV
     in every such step, 1.3 s of a worker process thrown away), so while that row is still on
     its way the email waits for it; a packet in another language, or one whose row failed or
     is long overdue, is issued here."""
-    with ctx.db.connect() as conn:
+    with reading(ctx.db).connect() as conn:
         packet_row = conn.execute(
             select(OUTBOX.c.status, OUTBOX.c.result).where(
                 OUTBOX.c.application_id == case.application_id,
@@ -308,7 +309,7 @@ def _notify(
 
 
 def _full_name(ctx: WorkerContext, username: str) -> str:
-    with ctx.db.connect() as conn:
+    with reading(ctx.db).connect() as conn:
         name = conn.scalar(select(USERS.c.full_name).where(USERS.c.username == username))
     return str(name or username)
 
@@ -338,7 +339,7 @@ def _desk_effect(for_admin: bool) -> Handler:
     def handler(ctx: WorkerContext, claim: Claim) -> dict[str, Any]:
         case = _load(ctx, claim)
         if for_admin:
-            with ctx.db.connect() as conn:
+            with reading(ctx.db).connect() as conn:
                 people = active_admins(conn, ctx.settings.delivery.system_user)
         elif case.assignee is None:
             return {"outcome": "no_assignee"}
@@ -431,7 +432,7 @@ def reminder(ctx: WorkerContext, claim: Claim) -> dict[str, Any]:
             except InvalidAddress as error:
                 result["umkm"] = f"invalid_address: {error}"
     if kind == "escalation":
-        with ctx.db.connect() as conn:
+        with reading(ctx.db).connect() as conn:
             people = active_admins(conn, ctx.settings.delivery.system_user)
         audience = "admin"
     else:
@@ -451,7 +452,7 @@ def digest(ctx: WorkerContext, claim: Claim) -> dict[str, Any]:
     """One email with the day's notifications of a user who asked for a daily digest."""
     if claim.user_id is None:
         raise ValueError(f"outbox row #{claim.id} (digest) names no user")
-    with ctx.db.connect() as conn:
+    with reading(ctx.db).connect() as conn:
         person = load_person(conn, claim.user_id)
         rows = conn.execute(
             select(

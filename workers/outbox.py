@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import InvalidInput, NotFound
 from workflow.ledger import OUTBOX
+from workflow.persistence.database import reading
 
 __all__ = [
     "DONE",
@@ -340,7 +341,7 @@ def mark_historical(db: sa.Engine, before: datetime) -> int:
 def status_counts(db: sa.Engine) -> dict[str, dict[str, int]]:
     """Rows per status and kind: ``{"pending": {"email_umkm": 3}, ...}``."""
     counts: dict[str, dict[str, int]] = {status: {} for status in STATUSES}
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         rows = conn.execute(
             select(OUTBOX.c.status, OUTBOX.c.kind, func.count()).group_by(
                 OUTBOX.c.status, OUTBOX.c.kind
@@ -371,5 +372,5 @@ def list_rows(db: sa.Engine, *, status: str | None = None, limit: int = 50) -> l
     ).order_by(OUTBOX.c.id.desc())
     if status is not None:
         query = query.where(OUTBOX.c.status == status)
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         return [dict(row) for row in conn.execute(query.limit(limit)).mappings()]

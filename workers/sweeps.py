@@ -56,6 +56,7 @@ from workflow.engine import Engine, TransitionResult
 from workflow.errors import GuardRefused, SertiflowError
 from workflow.ledger import APPLICATIONS, AUDIT, OUTBOX, USERS
 from workflow.model import Phase, ProcessDefinition, State
+from workflow.persistence.database import reading
 from workflow.persistence.schema import Notification, table
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
@@ -407,7 +408,7 @@ def _certified(db: sa.Engine, process_key: str, *conditions: Any) -> list[Row[An
         APPLICATIONS.c.phase == Phase.CERTIFIED.value,
         *conditions,
     )
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         return list(conn.execute(query.order_by(APPLICATIONS.c.id)))
 
 
@@ -463,7 +464,7 @@ def _trademarks(
 
 def _surveillances_done(db: sa.Engine, app_ids: list[int]) -> dict[int, int]:
     done: dict[int, int] = {}
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         for start in range(0, len(app_ids), _BATCH):
             chunk = app_ids[start : start + _BATCH]
             counted = conn.execute(
@@ -545,7 +546,7 @@ def queue_digests(db: sa.Engine, settings: Settings, now: datetime) -> SweepRepo
         .where(USERS.c.active.is_(True), USERS.c.daily_digest.is_(True), waiting)
         .order_by(USERS.c.id)
     )
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         user_ids = list(conn.scalars(query))
     items = [
         _Item("consultant_digest", f"digest:{user_id}:{day}", {"day": day}, user_id=user_id)

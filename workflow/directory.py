@@ -16,6 +16,7 @@ from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import evidence_kind
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.model import Role
+from workflow.persistence.database import reading
 from workflow.persistence.schema import (
     Application,
     Evidence,
@@ -273,7 +274,7 @@ def add_evidence(
 
 def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
     """The documents in a UMKM's dossier, by kind."""
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         umkm_id = umkm_id_by_nib(conn, nib)
         rows = conn.execute(
             select(Evidence.kind, Evidence.reference, Evidence.valid_until, Evidence.added_at)
@@ -289,7 +290,7 @@ def has_users(db: Engine, *, besides: str | None = None) -> bool:
     query = select(User.id).limit(1)
     if besides is not None:
         query = query.where(User.username != besides)
-    with db.connect() as conn:
+    with reading(db).connect() as conn:
         return conn.scalar(query) is not None
 
 

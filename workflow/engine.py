@@ -49,6 +49,7 @@ from workflow.ledger import (
 )
 from workflow.machine import Firing, ProcessMachine
 from workflow.model import Phase, ProcessDefinition, Role, Transition
+from workflow.persistence.database import reading
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
@@ -446,7 +447,7 @@ class Engine:
     def options(self, app_id: int, username: str) -> list[TriggerOption]:
         """Every trigger from the application's state: may this user fire it, and what blocks
         it now (missing evidence, guards)."""
-        with self.db.connect() as conn:
+        with reading(self.db).connect() as conn:
             actor, app = self._actor_and_application(conn, username, app_id)
             if actor.role is Role.UMKM and app.umkm_id != actor.umkm_id:
                 raise NotPermitted(f"{username} may see only its own business's applications")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import delete, update
+import threading
+import time
 
-from tests.support import TRADEMARK_EVIDENCE, Office
+import pytest
+from sqlalchemy import Engine, delete, update
+
+from tests.support import TRADEMARK_EVIDENCE, Office, seed_office
 from workflow.ledger import APPLICATIONS, AUDIT
+from workflow.persistence.database import reading
 from workflow.queries import verify_audit
 
 
@@ -61,3 +65,57 @@ def test_each_kind_of_tampering_is_reported(office: Office, tamper: object, expe
         conn.execute(tamper)  # type: ignore[call-overload]
     problems = _problems(office)
     assert any(expected in p for p in problems), problems
+
+
+def test_verify_while_the_office_works_never_cries_wolf(office: Office) -> None:
+    """Writers keep moving applications during every verify; the snapshot stays consistent."""
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
+    office.give_evidence(office.other_nib, TRADEMARK_EVIDENCE)
+    apps = [
+        office.workflow.open_application(nib, process, office.consultant)
+        for nib in (office.nib, office.other_nib)
+        for process in ("trademark", "sni")
+    ]
+    stop = threading.Event()
+    steps = [0]
+    errors: list[Exception] = []
+
+    def work() -> None:  # reassign back and forth: a step that is always allowed
+        turn = 0
+        while not stop.is_set():
+            who = (office.other_consultant, office.consultant)[turn % 2]
+            for app in apps:
+                try:
+                    office.workflow.reassign(app, who, office.admin)
+                except Exception as error:
+                    errors.append(error)
+                    return
+                steps[0] += 1
+            turn += 1
+
+    writer = threading.Thread(target=work)
+    writer.start()
+    verified = 0
+    deadline = time.monotonic() + 60
+    try:  # until the writer has taken 40 steps while verifies ran (and at least 10 verifies)
+        while (steps[0] < 40 or verified < 10) and not errors and time.monotonic() < deadline:
+            with reading(office.db).connect() as conn:
+                report = verify_audit(conn, office.workflow.registry)
+            assert report.ok, report.problems
+            verified += 1
+    finally:
+        stop.set()
+        writer.join()
+    assert errors == [] and steps[0] >= 40
+
+
+def test_a_long_read_on_sqlite_does_not_hold_up_a_writer(sqlite_only: Engine) -> None:
+    office = seed_office(sqlite_only)
+    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    with reading(sqlite_only).connect() as conn:
+        verify_audit(conn, office.workflow.registry)  # the read transaction stays open
+        started = time.monotonic()
+        office.workflow.advance(app, "start_document_preparation", office.consultant)
+        assert time.monotonic() - started < 2  # not the 60 s busy timeout
+        # and the snapshot still shows the state before the writer's step
+        assert verify_audit(conn, office.workflow.registry).entries == 1

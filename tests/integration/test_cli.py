@@ -221,3 +221,17 @@ def test_bad_settings_are_reported_as_json_when_json_is_asked_for(tmp_path: Path
     result = cli("--json", "process", "list", ok=False)
     assert json.loads(result.stdout)["error"]["code"] == "invalid_settings"
     assert "SERTIFLOW_ENV must be development, test or production" in result.stderr
+
+
+def test_a_broken_audit_log_is_one_json_document_with_its_error(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
+    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("app", "open", "8100000000001", "trademark", "--as", "rina")
+    assert cli.json("audit", "verify")["ok"] is True
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("update audit_entry set note = 'diubah'")
+    result = cli("--json", "audit", "verify", ok=False)
+    report = json.loads(result.stdout)  # exactly one document
+    assert report["ok"] is False and report["problems"]
+    assert report["error"]["code"] == "audit_not_intact"
+    assert result.stderr.startswith("error: audit log NOT intact")

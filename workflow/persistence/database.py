@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-__all__ = ["SCHEMA_REVISION", "connect", "schema_revision"]
+__all__ = ["SCHEMA_REVISION", "connect", "reading", "schema_revision"]
 
 SCHEMA_REVISION = "0004"
 """The newest migration; a test checks it against Alembic's head."""
@@ -35,6 +35,20 @@ def connect(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def reading(db: Engine) -> Engine:
+    """The same database for work that only reads, in one consistent snapshot.
+
+    SQLite: a deferred ``BEGIN``; in WAL mode a reader sees the database as of its first read
+    and neither waits for writers nor holds them up (``BEGIN IMMEDIATE`` would take the write
+    lock for the whole read). PostgreSQL: a ``REPEATABLE READ``, read-only transaction, so a
+    long read such as ``audit verify`` sees every table as of one moment while the office works
+    (under the default READ COMMITTED it saw an application's new state with an old chain).
+    """
+    if db.dialect.name == "sqlite":
+        return db.execution_options(readonly=True)
+    return db.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
