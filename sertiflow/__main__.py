@@ -1,5 +1,5 @@
 """``python -m sertiflow``: the same as the ``sertiflow`` command."""
 
-from sertiflow.cli import main
+from sertiflow.cli import run
 
-main()
+run()

@@ -15,7 +15,7 @@ import click
 from rich.progress import Progress
 
 from sertiflow import cli_apps, cli_documents, cli_workers
-from sertiflow.cli_common import State, fail, pass_state, reports_errors
+from sertiflow.cli_common import ROW_ID, State, fail, pass_state, reports_errors
 from sertiflow.output import err_console, print_json, print_table, write_csv
 from sertiflow.runtime import Runtime
 from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
@@ -28,7 +28,7 @@ from workflow.queries import verify_audit
 from workflow.regions import MALUKU_REGENCIES
 from workflow.settings import Settings, SettingsError
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -214,7 +214,7 @@ def process_list(state: State) -> None:
 
 @process.command(name="show")
 @click.argument("key")
-@click.option("--version", type=int, default=None)
+@click.option("--version", type=ROW_ID, default=None)
 @pass_state
 @reports_errors
 def process_show(state: State, key: str, version: int | None) -> None:
@@ -459,7 +459,7 @@ def audit() -> None:
 
 
 @audit.command(name="verify")
-@click.option("--app", "app_id", type=int, default=None, help="Only this application.")
+@click.option("--app", "app_id", type=ROW_ID, default=None, help="Only this application.")
 @pass_state
 @reports_errors
 def audit_verify(state: State, app_id: int | None) -> None:
@@ -508,3 +508,16 @@ for _command in (
     cli_workers.notifications,
 ):
     main.add_command(_command)
+
+
+def run(args: list[str] | None = None) -> None:
+    """The ``sertiflow`` command: ``main`` with every usage error as one ``error:`` line and
+    exit status 1, like every other refusal (click's own would print the usage, exit 2)."""
+    argv = sys.argv[1:] if args is None else args
+    try:
+        code = main.main(argv, prog_name="sertiflow", standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("--json" in argv, "aborted", "aborted")
+    except click.ClickException as error:
+        fail("--json" in argv, "invalid_input", error.format_message().replace("\n", " "))
+    sys.exit(code if isinstance(code, int) else 0)

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from sertiflow.cli_common import State, pass_state, reports_errors
-from sertiflow.output import print_json, print_table
+from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
+from sertiflow.output import print_json, print_table, printable
 from workflow.directory import (
     CONSULTANT_FIELDS,
     add_evidence,
@@ -68,7 +68,7 @@ def app_open(
 
 
 @app.command(name="advance")
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.argument("trigger")
 @click.option("--as", "username", required=True, help="Who does it.")
 @click.option("--note", default="", help="Recorded in the audit log.")
@@ -81,7 +81,7 @@ def app_open(
 )
 @click.option(
     "--expect-version",
-    type=int,
+    type=ROW_ID,
     default=None,
     help="Refuse if the application changed since you saw this version.",
 )
@@ -118,7 +118,7 @@ def app_advance(
 
 
 @app.command(name="show")
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.option("--as", "username", default=None, help="Show which triggers this user may fire.")
 @pass_state
 @reports_errors
@@ -249,7 +249,7 @@ def app_list(
 
 
 @app.command(name="reassign")
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.argument("consultant")
 @click.option("--as", "username", required=True, help="An admin.")
 @click.option("--note", default="")
@@ -265,7 +265,7 @@ def app_reassign(state: State, app_id: int, consultant: str, username: str, note
 
 
 @app.command(name="details")
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.argument("pairs", nargs=-1, metavar="NAME=VALUE...")
 @click.option("--as", "username", required=True)
 @click.option("--note", default="")
@@ -281,7 +281,7 @@ def app_details(
         print_json(details)
     else:
         for name, value in sorted(details.items()):
-            click.echo(f"{name} = {value}")
+            click.echo(f"{name} = {printable(str(value))}")
 
 
 @click.group()

@@ -10,12 +10,15 @@ from typing import NoReturn, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from sertiflow.output import err_console, print_json
+from sertiflow.output import err_console, print_json, printable
 from sertiflow.runtime import Runtime
 from workflow.errors import SertiflowError
 from workflow.settings import Settings, SettingsError
 
-__all__ = ["State", "fail", "pass_state", "reports_errors"]
+__all__ = ["ROW_ID", "State", "fail", "pass_state", "reports_errors"]
+
+ROW_ID = click.IntRange(1, 2**63 - 1)
+"""An application, outbox row or version number: what both databases can store."""
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,7 +43,7 @@ def fail(as_json: bool, code: str, message: str) -> NoReturn:
     """Report an error the sertiflow way (also as a JSON document under --json) and exit 1."""
     if as_json:
         print_json({"error": {"code": code, "message": message}})
-    err_console.print(f"error: {message}", markup=False, soft_wrap=True)
+    err_console.print(f"error: {printable(message)}", markup=False, soft_wrap=True)
     sys.exit(1)
 
 
@@ -60,6 +63,9 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except SQLAlchemyError as error:
             reason = getattr(error, "orig", None) or error
             fail(as_json, "database_error", f"database error: {reason}")
+        except OSError as error:  # a file to write or read: say which and why, no traceback
+            where = f" {error.filename}" if error.filename else ""
+            fail(as_json, "file_error", f"cannot use{where}: {error.strerror or error}")
 
     return wrapper
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from sertiflow.cli_common import State, pass_state, reports_errors
+from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
 from sertiflow.output import print_json
 from workflow.errors import InvalidInput
 
@@ -15,7 +15,7 @@ __all__ = ["doc", "packet"]
 
 
 @click.command()
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.option("--stage", default=None, help="A stage with a packet (default: the current one).")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
 @click.option(

@@ -13,8 +13,8 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from sertiflow.cli_common import State, pass_state, reports_errors
-from sertiflow.output import print_json, print_table
+from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
+from sertiflow.output import print_json, print_table, printable
 from workflow.errors import InvalidInput, NotFound
 from workflow.persistence.database import reading
 
@@ -30,7 +30,13 @@ def _context(state: State) -> Any:
 
 @click.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now in this process, then exit.")
-@click.option("--concurrency", type=int, default=2, show_default=True, help="Celery processes.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="Celery processes.",
+)
 @click.option("--loglevel", default="INFO", show_default=True)
 @pass_state
 @reports_errors
@@ -162,7 +168,7 @@ def outbox_list(state: State, status: str | None, limit: int) -> None:
 
 
 @outbox.command(name="retry")
-@click.argument("ids", type=int, nargs=-1)
+@click.argument("ids", type=ROW_ID, nargs=-1)
 @click.option("--failed", "all_failed", is_flag=True, help="Retry every failed row.")
 @pass_state
 @reports_errors
@@ -193,7 +199,7 @@ def mail() -> None:
 
 
 @mail.command(name="preview")
-@click.argument("app_id", type=int, metavar="APP")
+@click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.option("--lang", type=click.Choice(["id", "en"]), default=None, help="Default: the UMKM's.")
 @click.option("--html", "as_html", is_flag=True, help="Print the HTML part instead of the text.")
 @pass_state
@@ -237,9 +243,10 @@ def mail_preview(state: State, app_id: int, lang: str | None, as_html: bool) -> 
             }
         )
         return
-    click.echo(f"To: {case.owner_name} <{case.umkm_email or 'no email address on file'}>")
-    click.echo(f"Subject: {email.subject}\n")
-    click.echo(email.html if as_html else email.text)
+    click.echo(printable(f"To: {case.owner_name} <{case.umkm_email or 'no email on file'}>"))
+    click.echo(printable(f"Subject: {email.subject}") + "\n")
+    body = email.html if as_html else email.text
+    click.echo("\n".join(printable(line) for line in body.splitlines()))
 
 
 @click.command()

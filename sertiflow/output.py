@@ -12,11 +12,22 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["console", "print_json", "print_table", "to_jsonable", "write_csv"]
+__all__ = ["console", "print_json", "print_table", "printable", "to_jsonable", "write_csv"]
 
 # Piped output (files, scripts, CI logs) gets wide tables instead of rich's 80-column default.
 console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False)
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters and escape sequences (an
+    imported name could otherwise move the cursor, recolour or retitle the operator's
+    terminal) are shown as ``\\x1b``-style escapes; a line break becomes a space."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch if ch.isprintable() else " " if ch in "\n\r\t" else f"\\x{ord(ch):02x}" for ch in text
+    )
 
 
 def to_jsonable(value: Any) -> Any:
@@ -51,7 +62,7 @@ def print_table(
     for index, header in enumerate(headers):
         table.add_column(header, justify="right" if index in aligned else "left")
     for row in rows:
-        table.add_row(*("" if cell is None else str(to_jsonable(cell)) for cell in row))
+        table.add_row(*("" if cell is None else printable(str(to_jsonable(cell))) for cell in row))
     console.print(table)
 
 

@@ -9,7 +9,12 @@ import sqlalchemy as sa
 
 from workflow.engine import Dispatch, Engine
 from workflow.errors import SertiflowError
-from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
+from workflow.persistence.database import (
+    SCHEMA_REVISION,
+    connect,
+    schema_revision,
+    sqlite_file,
+)
 from workflow.settings import Settings
 
 __all__ = ["NotInitialised", "Runtime"]
@@ -31,7 +36,14 @@ class Runtime:
 
     @classmethod
     def build(cls, settings: Settings, *, check_schema: bool = True) -> Runtime:
-        """Connect and wire; refuses a database that ``sertiflow init`` has not prepared."""
+        """Connect and wire; refuses a database that ``sertiflow init`` has not prepared (and
+        never creates one: a mistyped SQLite path is named, not made)."""
+        path = sqlite_file(settings.database_url)
+        if check_schema and path is not None and not path.is_file():
+            raise NotInitialised(
+                f"there is no database file {path}; run 'sertiflow init' to create it, or "
+                "check --db / SERTIFLOW_DATABASE_URL"
+            )
         db = connect(settings.database_url)
         if check_schema and schema_revision(db) != SCHEMA_REVISION:
             raise NotInitialised(

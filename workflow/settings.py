@@ -91,7 +91,9 @@ class Settings:
         if environment not in ("development", "test", "production"):
             raise SettingsError("SERTIFLOW_ENV must be development, test or production")
         secret = get("SECRET_KEY", _DEV_SECRET)
-        if environment == "production" and (secret == _DEV_SECRET or len(secret) < 32):
+        if environment == "production" and (
+            secret == _DEV_SECRET or len(secret) < 32 or len(set(secret)) < 12
+        ):  # 12 different characters: "a" * 32 is long, not random
             raise SettingsError(
                 "SERTIFLOW_SECRET_KEY must be set to a random value of 32+ characters in "
                 "production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"

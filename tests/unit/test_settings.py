@@ -66,3 +66,12 @@ def test_delivery_settings_are_read_and_bad_ones_refused_by_name() -> None:
     for name, (value, message) in refused.items():
         with pytest.raises(SettingsError, match=message):
             Settings.from_env({name: value})
+
+
+def test_production_refuses_a_long_key_that_is_not_random() -> None:
+    for weak in ("a" * 32, "ab" * 20, "0123456789" * 4):
+        with pytest.raises(SettingsError, match="SERTIFLOW_SECRET_KEY must be set"):
+            Settings.from_env({"SERTIFLOW_ENV": "production", "SERTIFLOW_SECRET_KEY": weak})
+    strong = "4f1c9a7be2d84035a6c1f09e7b3d2a58c6e0f4b1"
+    assert Settings.from_env({"SERTIFLOW_ENV": "production", "SERTIFLOW_SECRET_KEY": strong})
+    assert Settings.from_env({"SERTIFLOW_ENV": "test"}).environment == "test"

@@ -12,19 +12,29 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
-__all__ = ["SCHEMA_REVISION", "connect", "reading", "schema_revision"]
+from workflow.errors import InvalidInput
+
+__all__ = [
+    "SCHEMA_REVISION",
+    "connect",
+    "database_url",
+    "reading",
+    "schema_revision",
+    "sqlite_file",
+]
 
 SCHEMA_REVISION = "0004"
 """The newest migration; a test checks it against Alembic's head."""
 
 
 def connect(url: str, *, echo: bool = False) -> Engine:
-    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
-    parsed = make_url(url)
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``); any other
+    database, or a URL that is not one, is refused by name."""
+    parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +45,31 @@ def connect(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(url, echo=echo, pool_pre_ping=True)
+
+
+def database_url(url: str) -> URL:
+    """``url`` parsed, if it names SQLite or PostgreSQL; refused with what to write otherwise."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(
+            f"{url!r} is not a database URL; write sqlite:///var/sertiflow.db or "
+            "postgresql+psycopg://user@host/dbname"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise InvalidInput(
+            f"sertiflow runs on SQLite or PostgreSQL, not {parsed.get_backend_name()}; write "
+            "sqlite:///var/sertiflow.db or postgresql+psycopg://user@host/dbname"
+        )
+    return parsed
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for PostgreSQL or an in-memory database)."""
+    parsed = database_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def reading(db: Engine) -> Engine:

@@ -1,0 +1,155 @@
+"""The CLI as a hostile user or an unlucky operator meets it: one line on stderr, exit 1,
+nothing changed, never a traceback (issue 9, section 5)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sertiflow.cli import run
+from sertiflow.output import printable
+from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import cli as cli  # the fixture
+
+
+def office(cli: Cli, tmp_path: Path) -> None:
+    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
+    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("app", "open", "8100000000001", "trademark", "--as", "rina")
+
+
+def test_numbers_too_large_for_the_database_are_refused_in_one_line(
+    cli: Cli, tmp_path: Path
+) -> None:
+    office(cli, tmp_path)
+    for args in (
+        ("app", "advance", "99999999999999999999", "cancel", "--as", "rina"),
+        ("app", "show", "0", "--as", "rina"),
+        ("outbox", "retry", "99999999999999999999"),
+    ):
+        result = cli(*args, ok=False)
+        assert "Traceback" not in result.stderr and "is not in the range" in result.stderr
+
+
+def test_an_unwritable_output_path_is_named(cli: Cli, tmp_path: Path) -> None:
+    office(cli, tmp_path)
+    cli.env["SERTIFLOW_STORAGE_DIR"] = str(tmp_path / "packets")
+    cli("app", "advance", "1", "start_document_preparation", "--as", "rina")
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    for args in (
+        ("packet", "1", "-o", str(blocked / "paket.pdf")),
+        ("backlog", "--format", "pdf", "-o", str(blocked / "laporan.pdf")),
+    ):
+        result = cli(*args, ok=False)
+        assert result.stderr.startswith(f"error: cannot use {blocked}")
+        assert "Traceback" not in result.stderr
+
+
+def test_an_unsupported_or_malformed_database_url_is_named(tmp_path: Path) -> None:
+    for url, says in (
+        ("mysql://root@localhost/sertiflow", "SQLite or PostgreSQL, not mysql"),
+        ("not a url at all", "is not a database URL"),
+    ):
+        result = Cli(tmp_path / "x.db")("--db", url, "app", "list", ok=False)
+        assert says in result.stderr
+
+
+def test_a_mistyped_database_path_is_named_and_nothing_is_created(tmp_path: Path) -> None:
+    typo = tmp_path / "vra" / "sertiflow.db"
+    for args in (("app", "list"), ("backlog",), ("outbox", "status"), ("audit", "verify")):
+        result = Cli(typo)(*args, ok=False)
+        assert f"there is no database file {typo}" in result.stderr
+    assert not typo.parent.exists()
+
+
+def test_control_characters_in_imported_text_cannot_drive_the_terminal(
+    cli: Cli, tmp_path: Path
+) -> None:
+    office(cli, tmp_path)  # the importer refuses control characters; other paths may not
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("update umkm set name = 'Sagu\x1b]0;owned\x07\x1b[2J Ibu Ana'")
+    cli("app", "details", "1", "mark_name=SAGU\x1b[31m IBU", "--as", "rina")
+    for args in (("app", "list"), ("app", "details", "1", "--as", "rina")):
+        shown = cli(*args).stdout
+        assert "\x1b" not in shown and "\x07" not in shown and "\\x1b" in shown, shown
+    assert printable("Ana\x1b[31m") == "Ana\\x1b[31m"
+
+
+COMMANDS = [
+    ["app", "list"],
+    ["app", "show"],
+    ["app", "advance"],
+    ["outbox", "list", "--status"],
+    ["outbox", "retry"],
+    ["backlog", "--format"],
+    ["audit", "verify", "--app"],
+    ["mail", "preview"],
+    ["notifications", "--as"],
+    ["user", "set"],
+    ["import"],
+    ["packet"],
+    ["doc", "verify"],
+    ["process", "show"],
+]
+WORDS = st.one_of(
+    st.sampled_from(["1", "-1", "0", "99999999999999999999", "rina", "--json", "--as", "x"]),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=12),
+)
+
+
+def run_quietly(args: list[str]) -> None:
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        run(args)
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
+@given(command=st.sampled_from(COMMANDS), words=st.lists(WORDS, max_size=4), body=st.binary())
+def test_random_arguments_and_files_never_give_a_traceback(
+    tmp_path_factory: pytest.TempPathFactory,
+    command: list[str],
+    words: list[str],
+    body: bytes,
+) -> None:
+    home = tmp_path_factory.mktemp("fuzz")
+    database = home / "office.db"
+    if not database.exists():
+        run_quietly(["--db", f"sqlite:///{database}", "init"])
+    upload = home / "upload.xlsx"
+    upload.write_bytes(body)
+    args = [*command, *words]
+    if command[0] in ("import", "doc"):
+        args.append(str(upload))
+    env = {
+        "SERTIFLOW_DATABASE_URL": f"sqlite:///{database}",
+        "SERTIFLOW_STORAGE_DIR": str(home / "packets"),
+        "SERTIFLOW_MAIL_DIR": str(home / "mail"),
+    }
+    out, err = io.StringIO(), io.StringIO()
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                run(args)
+                code = 0
+            except SystemExit as leaving:
+                code = int(leaving.code or 0)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    assert code in (0, 1), (args, out.getvalue(), err.getvalue())
+    assert "Traceback" not in err.getvalue() + out.getvalue(), (args, err.getvalue())
+    if code == 1:
+        assert err.getvalue().startswith("error: ") and err.getvalue().count("\n") == 1
