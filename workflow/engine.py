@@ -53,7 +53,7 @@ from workflow.persistence.database import reading
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
-__all__ = ["Actor", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
+__all__ = ["Actor", "Dispatch", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
 
 _OPENED = frozenset({Role.UMKM, Role.CONSULTANT})
 _log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from tests.support import Office, drive
 from workers import outbox
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, TriggerNotAllowed
 from workflow.ledger import OUTBOX
 
 LEASE = 60.0
@@ -200,3 +200,25 @@ def test_listing_refuses_an_unknown_status(office: Office) -> None:
     with office.db.begin() as conn:
         conn.execute(update(OUTBOX).values(status="failed", last_error="x"))
     assert {r["status"] for r in outbox.list_rows(office.db, status="failed")} == {"failed"}
+
+
+def test_committed_rows_are_dispatched_after_commit_and_a_failing_dispatch_loses_nothing(
+    office: Office,
+) -> None:
+    sent: list[list[int]] = []
+    office.workflow.dispatch = lambda ids: sent.append(list(ids))
+    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    opened = [int(r["id"]) for r in _rows(office)]  # type: ignore[call-overload]
+    assert sent == [opened]
+    with pytest.raises(TriggerNotAllowed):
+        office.workflow.advance(app, "approved", office.consultant)
+    assert sent == [opened]  # a refused step commits nothing and dispatches nothing
+
+    def broker_down(ids: object) -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379")
+
+    office.workflow.dispatch = broker_down
+    result = office.workflow.advance(app, "start_document_preparation", office.consultant)
+    assert result.to_state == "DOC_PREPARATION"  # the step itself succeeded
+    left = [r for r in _rows(office) if r["audit_seq"] == result.audit_seq]
+    assert left and {r["status"] for r in left} == {"pending"}  # for the relay
