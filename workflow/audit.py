@@ -111,7 +111,13 @@ def _replay_step(
     trigger = str(entry["trigger"])
     if entry["from_state"] != state:
         problem(f"starts from {entry['from_state']} but the log was at {state or 'nothing'}")
-    definition = definition_of(str(entry["process_key"]), int(entry["process_version"]))
+    try:
+        definition = definition_of(str(entry["process_key"]), int(entry["process_version"]))
+    except LookupError:  # an edited key or version: report it, and keep checking the rest
+        problem(
+            f"names process {entry['process_key']}@{entry['process_version']}, which does not exist"
+        )
+        return str(entry["to_state"])
     if trigger == OPEN:
         expected = definition.initial
     elif trigger in _SYSTEM:

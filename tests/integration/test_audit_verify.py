@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, delete, update
+from sqlalchemy import Engine, delete, select, update
 
 from tests.support import TRADEMARK_EVIDENCE, Office, seed_office
+from workflow.audit import entry_hash
 from workflow.ledger import APPLICATIONS, AUDIT
 from workflow.persistence.database import reading
 from workflow.queries import verify_audit
@@ -119,3 +121,49 @@ def test_a_long_read_on_sqlite_does_not_hold_up_a_writer(sqlite_only: Engine) ->
         assert time.monotonic() - started < 2  # not the 60 s busy timeout
         # and the snapshot still shows the state before the writer's step
         assert verify_audit(conn, office.workflow.registry).entries == 1
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        {"actor_id": None},
+        {"at": datetime(2020, 1, 1)},
+        {"source": "DJKI"},
+        {"data": {"injected": True}},
+        {"dwell_seconds": 1},
+        {"trigger": "withdraw"},
+        {"process_version": 2},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_every_audited_column_is_covered_by_the_rows_hash(
+    office: Office, column: dict[str, object]
+) -> None:
+    _moved_application(office)
+    with office.db.begin() as conn:
+        conn.execute(update(AUDIT).where(AUDIT.c.seq == 2).values(**column))
+    assert any(":2:content does not match its hash" in p for p in _problems(office))
+
+
+def test_an_edited_last_row_with_a_recomputed_hash_no_longer_matches_the_head(
+    office: Office,
+) -> None:
+    app = _moved_application(office)
+    with office.db.begin() as conn:
+        last = (
+            conn.execute(
+                select(AUDIT).where(AUDIT.c.application_id == app).order_by(AUDIT.c.seq.desc())
+            )
+            .mappings()
+            .first()
+        )
+        assert last is not None
+        forged = {**last, "note": "disetujui tanpa pemeriksaan"}
+        forged["hash"] = entry_hash(last["prev_hash"], forged)
+        conn.execute(
+            update(AUDIT)
+            .where(AUDIT.c.id == last["id"])
+            .values(note=forged["note"], hash=forged["hash"])
+        )
+    problems = _problems(office)
+    assert any("the tail was removed or altered" in p for p in problems), problems

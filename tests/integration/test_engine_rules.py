@@ -562,3 +562,24 @@ def test_a_umkm_user_cannot_see_the_options_of_another_businesss_application(
         "start_document_preparation",
         "cancel",
     ]
+
+
+def test_the_guards_judge_by_the_offices_policy_not_the_defaults(office: Office) -> None:
+    """A turnover above the default ceiling: refused by default, accepted where the office
+    raised the ceiling (Kepkaban 146/2025, if confirmed)."""
+    from workflow.ledger import UMKM
+
+    office.give_evidence(
+        office.nib,
+        ("nib", "product_list", "materials_list", "process_flow", "halal_pledge", "penyelia_halal"),
+    )
+    with office.db.begin() as conn:
+        conn.execute(update(UMKM).where(UMKM.c.nib == office.nib).values(annual_turnover=8 * 10**8))
+    raised = Engine(
+        office.db, policy=Policy(self_declare_max_turnover=15 * 10**9), clock=office.clock
+    )
+    app = raised.open_application(office.nib, "halal_self_declare", office.consultant)
+    raised.advance(app, "start_document_preparation", office.consultant)
+    with pytest.raises(GuardRefused, match="turnover"):
+        office.workflow.advance(app, "submit", office.consultant)  # the default ceiling
+    assert raised.advance(app, "submit", office.consultant).to_state == "SUBMITTED"

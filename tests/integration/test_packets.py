@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import replace
@@ -492,3 +493,22 @@ def test_two_workers_issuing_the_same_packet_agree_on_one_record(
     assert (again.outcome, again.code, again.location) == ("reused", first.code, first.location)
     with office.db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(PACKETS)).scalar() == 1
+
+
+def test_a_record_pointed_at_a_forged_file_is_not_vouched_for(
+    service: PacketService, trademark_app: int
+) -> None:
+    """Someone with the database swaps the record's hash for a forged PDF's: the record's
+    signature covers the hash, so the forged file is never 'authentic'."""
+    stored = service.issue(trademark_app)
+    data = bytearray(service.read(stored))
+    data[len(data) // 3] ^= 0x20  # a forged copy, code and all
+    forged = bytes(data)
+    with service.db.begin() as conn:
+        conn.execute(
+            update(PACKETS)
+            .where(PACKETS.c.code == stored.code)
+            .values(content_hash=hashlib.sha256(forged).hexdigest())
+        )
+    assert verify_pdf(service.db, service.secret, forged).status == "record_tampered"
+    assert verify_pdf(service.db, service.secret, service.read(stored)).status != "authentic"

@@ -107,3 +107,10 @@ def test_due_counts_calendar_days_for_days_even_onto_a_holiday() -> None:
 def test_due_counts_calendar_months_for_months() -> None:
     assert CALENDAR.due(date(2026, 11, 2), Deadline(2, Unit.MONTHS, "law")) == date(2027, 1, 2)
     assert CALENDAR.due(date(2026, 12, 31), Deadline(2, Unit.MONTHS, "law")) == date(2027, 2, 28)
+
+
+def test_working_days_left_over_a_weekend_count_the_end_day_not_the_start_day() -> None:
+    saturday, monday, friday = date(2026, 11, 7), date(2026, 11, 9), date(2026, 11, 6)
+    assert CALENDAR.working_days_between(saturday, monday) == 1  # Monday counts
+    assert CALENDAR.working_days_between(friday, saturday) == 0  # Friday has passed
+    assert CALENDAR.working_days_between(saturday, date(2026, 11, 8)) == 0  # to Sunday
