@@ -354,17 +354,31 @@ def _read_csv(path: Path) -> Generator[tuple[int, Sequence[object]], None, None]
     first_line = next((line for line in content.splitlines() if line.strip()), "")
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)
-    yield from enumerate(reader, start=1)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:  # e.g. a cell beyond the csv module's field limit
+        raise ImportFileError(
+            f"{path.name} line {reader.line_num}: {exc}; is it really a registry?"
+        ) from None
 
 
 def _read_xlsx(path: Path) -> Generator[tuple[int, Sequence[object]], None, None]:
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportFileError(f"{path.name} is not a readable .xlsx workbook: {exc}") from exc
+        reason = " ".join(str(exc).split())  # openpyxl's messages run over several lines
+        raise ImportFileError(f"{path.name} is not a readable .xlsx workbook: {reason}") from exc
     try:
         sheet = workbook.worksheets[0]
+        # The <dimension> a writer records can be stale (one said A1:E2 over 6 data rows, and 5
+        # rows were lost): read every row whatever it claims.
+        sheet.reset_dimensions()
         yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+    except (ValueError, SyntaxError) as exc:  # defusedxml refusing a DTD or entity; bad XML
+        raise ImportFileError(
+            f"{path.name} holds XML sertiflow will not read ({exc.__class__.__name__}: {exc}); "
+            "save it again from a spreadsheet program"
+        ) from None
     finally:
         workbook.close()
 

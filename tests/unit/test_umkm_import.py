@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import re
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import openpyxl
@@ -779,3 +781,42 @@ def test_records_and_errors_are_immutable() -> None:
         GOOD_RECORD.nib = "x"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         RowError(1, "NIB", "", "r").row = 2  # type: ignore[misc]
+
+
+def _rewrite_sheet(path: Path, change: Callable[[str], str]) -> None:
+    """Rewrite the first worksheet's XML inside the workbook, as another writer would."""
+    original = path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(original)) as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data.decode()).encode()
+            target.writestr(item, data)
+
+
+def test_every_row_is_read_whatever_a_stale_dimension_claims(tmp_path: Path) -> None:
+    nibs = [f"81200000000{n:02d}" for n in range(1, 7)]
+    path = write_xlsx(tmp_path, [HEADER, *(row(NIB=nib) for nib in nibs)])
+    _rewrite_sheet(
+        path, lambda xml: re.sub(r'<dimension ref="[^"]*"/>', '<dimension ref="A1:E2"/>', xml)
+    )
+    report = read_registry(path)
+    assert [r.nib for r in report.records] == nibs and report.total_rows == 6
+
+
+def test_a_workbook_with_a_dtd_or_entities_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path, [HEADER, row()])
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        '<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    )
+    _rewrite_sheet(path, lambda xml: laughs + (xml.split("?>", 1)[1] if "?>" in xml else xml))
+    with pytest.raises(ImportFileError, match="not a readable .xlsx|will not read") as refused:
+        read_registry(path)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_csv_cell_beyond_the_field_limit_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = write_csv(tmp_path, [HEADER, row(Alamat="x" * (csv.field_size_limit() + 10))])
+    with pytest.raises(ImportFileError, match="line 2: field larger than field limit"):
+        read_registry(path)
