@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
-from tests.support import Clock, Office, app_row, audit_rows, seed_office, snapshot, umkm_record
+from tests.support import Office, app_row, audit_rows, snapshot, umkm_record
 from workflow.audit import entry_hash, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.errors import SertiflowError
@@ -57,11 +57,6 @@ PROPERTY_SETTINGS = settings(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-@pytest.fixture
-def sqlite_office(sqlite_only: Engine) -> Office:
-    return seed_office(sqlite_only, Clock())
 
 
 def fresh_umkm(office: Office) -> str:
@@ -145,9 +140,8 @@ def assert_invariants(office: Office, app_id: int) -> None:
 @PROPERTY_SETTINGS
 @given(data=st.data())
 def test_random_trigger_sequences_keep_every_invariant(
-    sqlite_office: Office, process_key: str, data: st.DataObject
+    office: Office, process_key: str, data: st.DataObject
 ) -> None:
-    office = sqlite_office
     wf = office.workflow
     office.clock.now = START
     nib = fresh_umkm(office)
@@ -203,9 +197,8 @@ def test_random_trigger_sequences_keep_every_invariant(
 
 
 @pytest.fixture
-def history(sqlite_office: Office) -> Iterator[tuple[Office, int]]:
+def history(office: Office) -> Iterator[tuple[Office, int]]:
     """A trademark application with five audit rows."""
-    office = sqlite_office
     nib = fresh_umkm(office)
     app_id = office.workflow.open_application(nib, "trademark", "rina")
     for trigger in ("start_document_preparation", "billing_paid_and_submitted"):
