@@ -15,7 +15,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from documents import issue_packet, read_stored
 from workers.context import WorkerContext
@@ -38,7 +37,7 @@ from workers.people import Case, Person, active_admins, load_case, load_person
 from workflow.audit import OPEN
 from workflow.ledger import OUTBOX, USERS
 from workflow.model import Court, Phase, State
-from workflow.persistence.database import reading
+from workflow.persistence.database import dialect_insert, reading
 from workflow.persistence.schema import Notification, table
 
 __all__ = ["HANDLERS", "NOTIFICATIONS", "Handler", "NotYet", "StepView", "status_message"]
@@ -237,11 +236,6 @@ def _packet_attachment(ctx: WorkerContext, claim: Claim, case: Case, step: StepV
     return Attachment(f"paket-{case.application_id}-{code}.pdf", data)
 
 
-def _insert_notification(ctx: WorkerContext) -> Any:
-    dialect = postgresql if ctx.db.dialect.name == "postgresql" else sqlite
-    return dialect.insert(NOTIFICATIONS)
-
-
 def _notify(
     ctx: WorkerContext,
     claim: Claim,
@@ -265,7 +259,7 @@ def _notify(
         title, body = notification(person)
         with ctx.db.begin() as conn:
             conn.execute(
-                _insert_notification(ctx)
+                dialect_insert(conn)(NOTIFICATIONS)
                 .values(
                     user_id=person.id,
                     outbox_id=claim.id,

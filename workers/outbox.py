@@ -19,11 +19,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import InvalidInput, NotFound
 from workflow.ledger import OUTBOX
-from workflow.persistence.database import reading
+from workflow.persistence.database import dialect_insert, reading
 
 __all__ = [
     "DONE",
@@ -256,10 +255,6 @@ def fail(
     return status
 
 
-def _insert_ignoring_duplicates(conn: Connection) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(OUTBOX)
-
-
 def enqueue(
     conn: Connection,
     kind: str,
@@ -275,7 +270,7 @@ def enqueue(
     """Queue an effect that no transition wrote (a reminder, a digest, a renewal notice) in the
     caller's transaction; its id, or None when a row with ``dedupe_key`` exists already."""
     statement = (
-        _insert_ignoring_duplicates(conn)
+        dialect_insert(conn)(OUTBOX)
         .values(
             application_id=application_id,
             user_id=user_id,

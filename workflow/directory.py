@@ -10,13 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import evidence_kind
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.model import Role
-from workflow.persistence.database import reading
+from workflow.persistence.database import dialect_insert, reading
 from workflow.persistence.schema import (
     Application,
     Evidence,
@@ -60,15 +59,11 @@ class UpsertCounts:
     updated: int
 
 
-def _insert_for(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
 def ensure_regencies(conn: Connection, regencies: Iterable[RegionData]) -> None:
     """Insert the office's regencies, leaving existing ones as they are."""
     rows = [{"code": r.code, "name": r.name, "kind": r.kind, "seat": r.seat} for r in regencies]
     if rows:
-        conn.execute(_insert_for(conn)(Regency).values(rows).on_conflict_do_nothing())
+        conn.execute(dialect_insert(conn)(Regency).values(rows).on_conflict_do_nothing())
 
 
 def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) -> UpsertCounts:
@@ -102,7 +97,7 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
         }
         for r in records
     ]
-    stmt = _insert_for(conn)(Umkm)
+    stmt = dialect_insert(conn)(Umkm)
     changing = {c: stmt.excluded[c] for c in rows[0] if c not in ("nib", "created_at")}
     conn.execute(stmt.on_conflict_do_update(index_elements=["nib"], set_=changing), rows)
     for chunk in range(0, len(nibs), 500):  # applications carry their UMKM's regency
@@ -209,7 +204,7 @@ def ensure_system_user(db: Engine, username: str) -> int:
         if row is None:  # looked up first: a PostgreSQL insert that conflicts burns an id
             # Two sweeps starting at once both try to create it: the second insert does nothing.
             conn.execute(
-                _insert_for(conn)(User)
+                dialect_insert(conn)(User)
                 .values(
                     username=username,
                     full_name="sertiflow (otomatis)",
@@ -266,7 +261,7 @@ def add_evidence(
         }
         # One statement: two people adding the same kind at once both land, the later wins.
         conn.execute(
-            _insert_for(conn)(Evidence)
+            dialect_insert(conn)(Evidence)
             .values(umkm_id=umkm_id, kind=kind, **values)
             .on_conflict_do_update(index_elements=["umkm_id", "kind"], set_=values)
         )

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Connection, Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
@@ -22,6 +23,7 @@ __all__ = [
     "SCHEMA_REVISION",
     "connect",
     "database_url",
+    "dialect_insert",
     "reading",
     "schema_revision",
     "sqlite_file",
@@ -70,6 +72,12 @@ def sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
         return None
     return Path(parsed.database)
+
+
+def dialect_insert(conn: Connection | Engine) -> Any:
+    """The ``insert`` of the connection's dialect, which has ``on_conflict_do_nothing`` and
+    ``on_conflict_do_update`` (the same on SQLite and PostgreSQL)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def reading(db: Engine) -> Engine:
