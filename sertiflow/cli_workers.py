@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy import select
@@ -18,14 +18,21 @@ from sertiflow.output import print_json, print_table, printable
 from workflow.errors import InvalidInput, NotFound
 from workflow.persistence.database import reading
 
+if TYPE_CHECKING:
+    from workers.context import WorkerContext
+
 __all__ = ["beat", "mail", "notifications", "outbox", "worker"]
 
 
-def _context(state: State) -> Any:
+def _context(state: State) -> WorkerContext:
+    """The worker's view of the runtime this command already wired (its engine included)."""
     from workers.context import WorkerContext
+    from workers.mail import mailer_from_settings
 
     runtime = state.runtime()
-    return WorkerContext.build(state.settings, db=runtime.db)
+    return WorkerContext(
+        state.settings, runtime.db, runtime.workflow, mailer_from_settings(state.settings)
+    )
 
 
 @click.command()
