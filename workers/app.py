@@ -22,6 +22,7 @@ from celery.schedules import crontab
 from workers import outbox
 from workers.context import WorkerContext
 from workers.effects import NotYet
+from workers.periodic import run_sweeps
 from workers.runner import deliver
 from workflow.settings import Settings
 
@@ -112,26 +113,19 @@ def make_celery(
     def relay_task() -> int:
         return relay(ctx(), Dispatcher(app))
 
-    @app.task(name=SWEEP_DEADLINES, ignore_result=True)  # type: ignore[untyped-decorator]
-    def sweep_deadlines_task() -> None:
-        from workers.periodic import run_sweeps
+    def sweep_task(which: str) -> Callable[[], None]:
+        def sweep() -> None:  # then send what it queued at once, not at the next relay
+            run_sweeps(ctx(), **{which: True})
+            relay(ctx(), Dispatcher(app))
 
-        run_sweeps(ctx(), deadlines=True)
-        relay(ctx(), Dispatcher(app))
+        return sweep
 
-    @app.task(name=SWEEP_RENEWALS, ignore_result=True)  # type: ignore[untyped-decorator]
-    def sweep_renewals_task() -> None:
-        from workers.periodic import run_sweeps
-
-        run_sweeps(ctx(), renewals=True)
-        relay(ctx(), Dispatcher(app))
-
-    @app.task(name=QUEUE_DIGESTS, ignore_result=True)  # type: ignore[untyped-decorator]
-    def queue_digests_task() -> None:
-        from workers.periodic import run_sweeps
-
-        run_sweeps(ctx(), digests=True)
-        relay(ctx(), Dispatcher(app))
+    for name, which in (
+        (SWEEP_DEADLINES, "deadlines"),
+        (SWEEP_RENEWALS, "renewals"),
+        (QUEUE_DIGESTS, "digests"),
+    ):
+        app.task(name=name, ignore_result=True)(sweep_task(which))
 
     return app
 
