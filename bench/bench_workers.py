@@ -396,7 +396,7 @@ def build_office(db: sa.Engine, apps: int, seed_value: int, cycling: int, packet
                 kind,
                 f"{kind}-{record.nib}.pdf",
                 valid_until=year_end if EVIDENCE_KINDS[kind].expires else None,
-                added_by=DEMO_CONSULTANT,
+                acting="admin",  # the demo office's admin
                 now=utcnow(),
             )
     states = {}

@@ -31,6 +31,8 @@ from documents.signing import PACKET_FIELDS, make_code, save_signed, trusted
 from documents.store import read_intact, store_from_settings
 from workflow.errors import ConflictError, InvalidInput
 from workflow.facts import load_facts
+from workflow.ledger import SELECT_APP
+from workflow.permissions import acting_user, require_for_application
 from workflow.persistence.database import reading
 from workflow.persistence.schema import IssuedPacket, table
 from workflow.processes import ProcessRegistry
@@ -106,13 +108,27 @@ class PacketService:
         self.documents = DocumentIssuer(db, self.renderer, self.store, self.secret, self.verify_url)
 
     def issue(
-        self, application_id: int, state: str | None = None, lang: str = "id"
+        self,
+        application_id: int,
+        state: str | None = None,
+        lang: str = "id",
+        *,
+        acting: str | None = None,
     ) -> StoredPacket:
-        """The packet of ``state`` (default: the current one) of the application."""
+        """The packet of ``state`` (default: the current one) of the application, for the user
+        ``acting`` (an admin, the assigned consultant or the business's UMKM user), or for
+        sertiflow's own worker (None). A new file is journalled with who asked for it."""
         if lang not in LANGUAGES:
             raise InvalidInput(f"language {lang!r}: use one of {', '.join(LANGUAGES)}")
         issued_on = self.today()  # once: the checklist is judged on the day the packet is dated
         with reading(self.db).connect() as conn:
+            actor_id = None
+            if acting is not None:
+                actor = acting_user(conn, acting)
+                app = conn.execute(SELECT_APP, {"id": application_id}).first()
+                if app is not None:  # a missing one is named by load_facts
+                    require_for_application(actor, app, "issue a packet of")
+                actor_id = actor.id
             facts = load_facts(conn, self.registry, application_id, issued_on)
         stage = state or facts.state
         definition = facts.definition
@@ -132,7 +148,7 @@ class PacketService:
         inputs = ctx.inputs_key()
         existing = self._find(application_id, stage, lang, inputs)
         if existing is not None:
-            return self._reuse_or_regenerate(existing, ctx)
+            return self._reuse_or_regenerate(existing, ctx, actor_id)
         code = make_code(self.secret, application_id, stage, lang, inputs, self.renderer.version)
         reference = (
             f"{application_id:05d}.{facts.audit_seq:02d}/PLUT/"
@@ -140,7 +156,8 @@ class PacketService:
             f"{issued_on.year}"
         )
         identity = {"code": code, "reference": reference, "issued_on": issued_on}
-        return self._render_and_record(ctx.issued_as(identity, self.verify_url), inputs, None)
+        ctx = ctx.issued_as(identity, self.verify_url)
+        return self._render_and_record(ctx, inputs, None, actor_id)
 
     def read(self, stored: StoredPacket) -> bytes:
         """The packet's PDF; ``NotFound`` if it was lost or damaged since (issue it again)."""
@@ -167,13 +184,20 @@ class PacketService:
             )
         return None if row is None else trusted(self.secret, dict(row), PACKET_FIELDS, "packet")
 
-    def _reuse_or_regenerate(self, row: dict[str, Any], ctx: PacketContext) -> StoredPacket:
+    def _reuse_or_regenerate(
+        self, row: dict[str, Any], ctx: PacketContext, actor_id: int | None
+    ) -> StoredPacket:
         if self.store.read(row["content_hash"]) is not None:
             return self._stored(row, "reused")
-        return self._render_and_record(ctx.issued_as(row, self.verify_url), row["inputs_hash"], row)
+        ctx = ctx.issued_as(row, self.verify_url)
+        return self._render_and_record(ctx, row["inputs_hash"], row, actor_id)
 
     def _render_and_record(
-        self, ctx: PacketContext, inputs: str, existing: dict[str, Any] | None
+        self,
+        ctx: PacketContext,
+        inputs: str,
+        existing: dict[str, Any] | None,
+        actor_id: int | None,
     ) -> StoredPacket:
         keywords = f"sertiflow {ctx.code} #{ctx.application.id} {ctx.application.state}"
         rendered = combine(self.documents.parts(ctx), ctx.code, keywords)
@@ -191,7 +215,7 @@ class PacketService:
             "size": len(rendered.data),
             "issued_on": ctx.issued_on,
         }
-        if save_signed(self.db, PACKETS, row, PACKET_FIELDS, self.secret, existing):
+        if save_signed(self.db, PACKETS, row, PACKET_FIELDS, self.secret, existing, actor_id):
             return self._stored(row, "issued" if existing is None else "regenerated")
         # another worker issued the same packet a moment ago
         found = self._find(ctx.application.id, ctx.application.state, ctx.lang, inputs)

@@ -6,12 +6,13 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from workflow import journal
 from workflow.errors import SertiflowError
 
 __all__ = [
@@ -91,14 +92,25 @@ def save_signed(
     fields: Sequence[str],
     secret: bytes,
     existing: Mapping[str, Any] | None,
+    actor_id: int | None = None,
 ) -> bool:
     """Sign ``row`` and store it: a new record, or (``existing``) the new file of a record whose
-    file was lost. False when another worker inserted the same record (same code) first."""
+    file was lost; journalled as issued by ``actor_id`` (None: sertiflow's worker). False when
+    another worker inserted the same record (same code) first."""
     row["signature"] = sign_record(secret, row, fields)
+    now = datetime.now(UTC).replace(tzinfo=None)
     try:
-        with db.begin() as conn:
+        with journal.writing(db) as conn:
+            journal.note(
+                conn,
+                at=now,
+                actor_id=actor_id,
+                action=f"{records.name}.issue",
+                subject=f"{records.name}:{row['code']}",
+                data={"application_id": row["application_id"], "sha256": row["content_hash"]},
+            )
             if existing is None:
-                conn.execute(sa.insert(records).values(**row, created_at=datetime.now()))
+                conn.execute(sa.insert(records).values(**row, created_at=now))
             else:
                 file_columns = ("content_hash", "pages", "size", "signature")
                 conn.execute(

@@ -16,17 +16,26 @@ from rich.progress import Progress
 
 from sertiflow import cli_apps, cli_documents, cli_workers
 from sertiflow.cli_common import ROW_ID, State, fail, pass_state, reports_errors
-from sertiflow.output import err_console, print_json, print_table, write_csv
+from sertiflow.output import err_console, print_json, print_table, say, write_csv
 from sertiflow.runtime import Runtime
+from workflow import journal
 from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
 from workflow.diagram import graphviz, mermaid
-from workflow.directory import ensure_regencies, ensure_system_user, has_users, upsert_umkm
+from workflow.directory import (
+    UpsertCounts,
+    ensure_regencies,
+    ensure_system_user,
+    has_users,
+    record_import,
+)
 from workflow.errors import InvalidInput, SertiflowError
+from workflow.journal import load_checkpoint, save_checkpoint
+from workflow.permissions import acting_user, require_admin
 from workflow.persistence.database import connect, reading
 from workflow.processes import ProcessRegistry
-from workflow.queries import verify_audit
 from workflow.regions import MALUKU_REGENCIES
 from workflow.settings import Settings, SettingsError
+from workflow.verification import verify_audit
 
 __all__ = ["main", "run"]
 
@@ -69,7 +78,7 @@ def init(state: State) -> None:
     if state.as_json:
         print_json({"database": url, "status": "ready"})
     else:
-        click.echo(f"database ready: {url}")
+        say(f"database ready: {url}")
 
 
 @main.command()
@@ -96,7 +105,7 @@ def demo(
     upgrade(runtime.db)
     system_user = state.settings.delivery.system_user
     if if_empty and has_users(runtime.db, besides=system_user):
-        click.echo("the database has users already; demo not loaded again")
+        say("the database has users already; demo not loaded again")
         return
     with Progress(transient=True, disable=state.as_json) as progress:
         task = progress.add_task("moving applications", total=applications)
@@ -112,7 +121,7 @@ def demo(
     if state.as_json:
         print_json(asdict(summary))
     else:
-        click.echo(
+        say(
             f"demo office ready: {summary.umkm} UMKM, {summary.cooperatives} cooperatives, "
             f"{summary.consultants} consultants, {summary.applications} applications, "
             f"{summary.transitions} transitions ({summary.refused} refused attempts shown to "
@@ -125,38 +134,60 @@ def demo(
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="Check the file, write nothing.")
 @click.option("--skip-invalid", is_flag=True, help="Import the good rows even if some are bad.")
+@click.option("--as", "acting", default=None, metavar="USER", help="Who imports: an admin.")
 @pass_state
 @reports_errors
-def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None:
+def import_(
+    state: State, path: Path, dry_run: bool, skip_invalid: bool, acting: str | None
+) -> None:
     """Import a UMKM registry (CSV or XLSX); re-importing updates by NIB. --dry-run checks the
-    file only, so it needs no database."""
-    from workflow.umkm_import import read_registry
+    file only, so it needs no database. All or nothing: a bad row writes nothing unless
+    --skip-invalid. Limits: SERTIFLOW_IMPORT_MAX_ROWS (1000000), SERTIFLOW_IMPORT_MAX_BYTES
+    (200000000) and SERTIFLOW_IMPORT_MAX_CELL (1000 characters). Journalled with the admin who
+    imports (--as), which every import but a dry run names."""
+    from workflow.umkm_import import ImportLimits, import_registry
 
+    limits = ImportLimits.from_env()
+    if acting is None and not dry_run:
+        raise InvalidInput("name the admin who imports with --as USER (or check with --dry-run)")
     with Progress(transient=True, disable=state.as_json) as progress:
-        progress.add_task(f"reading {path.name}", total=None)
-        report = read_registry(path)
-    errors = [asdict(e) for e in report.errors]
-    written = not dry_run and (report.ok or skip_invalid)
-    created = updated = 0
-    if written:
-        runtime = state.runtime()
-        with runtime.db.begin() as conn:
-            counts = upsert_umkm(conn, report.records, runtime.workflow.clock())
-        created, updated = counts.created, counts.updated
+        task = progress.add_task(f"reading {path.name}", total=None)
+
+        def advance(rows: int) -> None:
+            progress.update(task, description=f"reading {path.name}: {rows:,} rows")
+
+        if dry_run:
+            report = import_registry(None, path, None, limits=limits, progress=advance)
+        else:
+            runtime = state.runtime()
+            now = runtime.workflow.clock()
+            with journal.writing(runtime.db) as conn:  # one transaction: all rows, or none
+                actor = acting_user(conn, str(acting))
+                require_admin(actor, "import registries")
+                report = import_registry(
+                    conn, path, now, skip_invalid=skip_invalid, limits=limits, progress=advance
+                )
+                if report.written:
+                    counts = UpsertCounts(report.created, report.updated)
+                    record_import(conn, actor, path.name, counts, now)
+    errors = [asdict(e) for e in report.errors]  # the first rows' only: see error_counts
+    kinds = ", ".join(f"{kind}: {count:,}" for kind, count in report.error_counts.items())
     result: dict[str, Any] = {
         "file": str(path),
         "rows": report.total_rows,
-        "valid": len(report.records),
+        "valid": report.valid_rows,
         "bad_rows": report.bad_rows,
+        "unlisted_bad_rows": report.unlisted_bad_rows,
         "errors": errors,
-        "created": created,
-        "updated": updated,
-        "written": written,
+        "error_counts": dict(report.error_counts),
+        "created": report.created,
+        "updated": report.updated,
+        "written": report.written,
     }
     refusal = None
-    if errors and not skip_invalid:
+    if report.bad_rows and not skip_invalid:
         refusal = (
-            f"{len(report.bad_rows)} rows are invalid, so nothing was imported; fix them, or "
+            f"{report.bad_rows:,} rows are invalid, so nothing was imported; fix them, or "
             "use --skip-invalid to import the valid rows"
         )
         result["error"] = {"code": "invalid_input", "message": refusal}
@@ -164,14 +195,23 @@ def import_(state: State, path: Path, dry_run: bool, skip_invalid: bool) -> None
         print_json(result)
     else:
         if errors:
+            listed = report.listed_bad_rows
             print_table(
-                f"{len(report.bad_rows)} bad rows in {path.name}",
+                f"{report.bad_rows:,} bad rows in {path.name}"
+                if listed == report.bad_rows
+                else f"the first {listed:,} of {report.bad_rows:,} bad rows in {path.name}",
                 ["row", "column", "value", "problem"],
                 [(e["row"], e["column"], e["value"], e["reason"]) for e in errors],
             )
-        click.echo(
-            f"{report.total_rows} rows, {len(report.records)} valid; "
-            f"{created} created, {updated} updated" + ("" if written else " (nothing written)")
+        if report.unlisted_bad_rows:
+            say(
+                f"... and {report.unlisted_bad_rows:,} more bad rows (problems in the whole "
+                f"file: {kinds})"
+            )
+        say(
+            f"{report.total_rows:,} rows, {report.valid_rows:,} valid; "
+            f"{report.created:,} created, {report.updated:,} updated"
+            + ("" if report.written else " (nothing written)")
         )
     if refusal is not None:
         fail(False, "invalid_input", refusal)  # the JSON report is already printed
@@ -259,7 +299,7 @@ def process_show(state: State, key: str, version: int | None) -> None:
             }
         )
         return
-    click.echo(f"{definition.title} ({definition.ident})\n{definition.regulation}")
+    say(f"{definition.title} ({definition.ident})\n{definition.regulation}")
     print_table(
         "States",
         ["state", "label", "court", "deadline", "basis"],
@@ -360,7 +400,7 @@ def _write_backlog_pdf(state: State, result: Backlog, output: Path, lang: str) -
     if state.as_json:
         print_json({"path": str(output), "pages": rendered.pages, "bytes": len(rendered.data)})
     else:
-        click.echo(f"{output}  ({rendered.pages} pages)")
+        say(f"{output}  ({rendered.pages} pages)")
 
 
 def _backlog_json(result: Backlog) -> dict[str, Any]:
@@ -386,7 +426,7 @@ def _dwell_json(row: DwellRow) -> dict[str, Any]:
 
 
 def _print_backlog(result: Backlog) -> None:
-    click.echo(
+    say(
         f"Backlog on {result.today.isoformat()}: {result.open_total} open applications, "
         f"{result.overdue_total} past their deadline"
     )
@@ -443,11 +483,11 @@ def _print_backlog(result: Backlog) -> None:
     )
     heaviest = result.heaviest_stage
     if heaviest is not None:
-        click.echo(
+        say(
             f"Most waiting time: {heaviest.process} {heaviest.state} "
             f"({heaviest.label}), {heaviest.held_days:,.0f} days"
         )
-    click.echo(
+    say(
         "Waiting time by whose court: "
         + ", ".join(f"{court} {days:,.0f} days" for court, days in result.waiting_by_court.items())
     )
@@ -460,21 +500,42 @@ def audit() -> None:
 
 @audit.command(name="verify")
 @click.option("--app", "app_id", type=ROW_ID, default=None, help="Only this application.")
+@click.option(
+    "--checkpoint",
+    "checkpoint_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint 'audit checkpoint' wrote: prove nothing before it changed (repeatable).",
+)
 @pass_state
 @reports_errors
-def audit_verify(state: State, app_id: int | None) -> None:
-    """Check every hash chain and that replaying the log gives each application's state."""
+def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path, ...]) -> None:
+    """Check every hash chain, that replaying the log gives each application's row, and the
+    office journal: that no application, user or dossier document was added, changed or
+    deleted behind sertiflow's back."""
+    checkpoints = [load_checkpoint(path) for path in checkpoint_files]
     runtime = state.runtime()
     with reading(runtime.db).connect() as conn:  # one snapshot; writers carry on meanwhile
-        report = verify_audit(conn, runtime.workflow.registry, app_id)
+        report = verify_audit(
+            conn,
+            runtime.workflow.registry,
+            app_id,
+            checkpoints=checkpoints,
+            secret=state.settings.secret_key.encode(),
+        )
     problems = [asdict(p) for p in report.problems]
-    broken = f"audit log NOT intact: {len(problems)} problems in {report.applications} applications"
+    journal_problems = [asdict(p) for p in report.journal_problems]
+    count = len(problems) + len(journal_problems)
+    broken = f"audit log NOT intact: {count} problems in {report.applications} applications"
     if state.as_json:
         document: dict[str, Any] = {
             "ok": report.ok,
             "applications": report.applications,
             "entries": report.entries,
+            "journal_entries": report.journal_entries,
+            "checkpoints": len(checkpoints),
             "problems": problems,
+            "journal_problems": journal_problems,
         }
         if not report.ok:  # one document, the error inside it
             document["error"] = {"code": "audit_not_intact", "message": broken}
@@ -489,10 +550,41 @@ def audit_verify(state: State, app_id: int | None) -> None:
             ["application", "entry", "problem"],
             [(p["application_id"], p["seq"], p["problem"]) for p in problems],
         )
+    if journal_problems:
+        print_table(
+            "Office journal problems",
+            ["what", "journal entry", "problem"],
+            [(p["subject"], p["seq"], p["problem"]) for p in journal_problems],
+        )
+    if not report.ok:
         raise SertiflowError(broken)
-    click.echo(
-        f"audit log intact: {report.applications} applications, {report.entries} entries verified"
+    fixed = f", {len(checkpoints)} checkpoints hold" if checkpoints else ""
+    say(
+        f"audit log intact: {report.applications} applications, {report.entries} entries, "
+        f"{report.journal_entries} journal entries verified{fixed}"
     )
+
+
+@audit.command(name="checkpoint")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The new file; keep it off this machine (mail it, print it, copy it to a USB stick).",
+)
+@pass_state
+@reports_errors
+def audit_checkpoint(state: State, output: Path) -> None:
+    """Write a checkpoint of the office journal, signed with the office's key: 'audit verify
+    --checkpoint FILE' later proves nothing before it was changed or removed."""
+    runtime = state.runtime()
+    secret = state.settings.secret_key.encode()
+    checkpoint = save_checkpoint(runtime.db, secret, runtime.workflow.clock(), output)
+    if state.as_json:
+        print_json({"path": str(output), **checkpoint})
+    else:
+        say(f"checkpoint of journal entry {checkpoint['seq']} written to {output}")
 
 
 for _command in (

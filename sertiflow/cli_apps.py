@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
-from sertiflow.output import print_json, print_table, printable
+from sertiflow.cli_common import ROW_ID, State, acting_option, pass_state, reports_errors
+from sertiflow.output import print_json, print_table, printable, say
+from workflow import journal
 from workflow.directory import (
     CONSULTANT_FIELDS,
     add_evidence,
@@ -24,6 +25,7 @@ from workflow.errors import InvalidInput
 from workflow.evidence import EVIDENCE_KINDS, expired
 from workflow.ledger import USERS
 from workflow.model import Role
+from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.queries import ApplicationFilter, application_detail, history, list_applications
 
@@ -64,7 +66,7 @@ def app_open(
     if state.as_json:
         print_json({"application_id": app_id})
     else:
-        click.echo(f"opened application #{app_id}")
+        say(f"opened application #{app_id}")
 
 
 @app.command(name="advance")
@@ -110,11 +112,9 @@ def app_advance(
         print_json(asdict(result))
         return
     deadline = f", deadline {result.deadline.isoformat()}" if result.deadline else ""
-    click.echo(
-        f"#{app_id}: {result.from_state} -> {result.to_state} (version {result.version}{deadline})"
-    )
+    say(f"#{app_id}: {result.from_state} -> {result.to_state} (version {result.version}{deadline})")
     if result.opened_application_id is not None:
-        click.echo(f"opened linked application #{result.opened_application_id}")
+        say(f"opened linked application #{result.opened_application_id}")
 
 
 @app.command(name="show")
@@ -191,7 +191,7 @@ def _print_detail(d: dict[str, Any]) -> None:
         )
     if d["hint"]:
         lines.append(f"Next for the UMKM: {d['hint']}")
-    click.echo("\n".join(lines))
+    say("\n".join(lines))
 
 
 @app.command(name="list")
@@ -261,7 +261,7 @@ def app_reassign(state: State, app_id: int, consultant: str, username: str, note
     if state.as_json:
         print_json({"application_id": app_id, "assignee": consultant})
     else:
-        click.echo(f"#{app_id} is now {consultant}'s")
+        say(f"#{app_id} is now {consultant}'s")
 
 
 @app.command(name="details")
@@ -281,7 +281,7 @@ def app_details(
         print_json(details)
     else:
         for name, value in sorted(details.items()):
-            click.echo(f"{name} = {printable(str(value))}")
+            say(f"{name} = {printable(str(value))}")
 
 
 @click.group()
@@ -302,6 +302,7 @@ def user() -> None:
 )
 @click.option("--nib", default=None, help="A UMKM user's business.")
 @click.option("--email", default=None)
+@acting_option("an admin; the office's first admin is added by the system account")
 @pass_state
 @reports_errors
 def user_add(
@@ -312,6 +313,7 @@ def user_add(
     field_name: str | None,
     nib: str | None,
     email: str | None,
+    acting: str,
 ) -> None:
     """Create a user."""
     user_id = add_user(
@@ -319,6 +321,7 @@ def user_add(
         username,
         full_name,
         Role(role),
+        acting=acting,
         email=email,
         field=field_name,
         umkm_nib=nib,
@@ -326,7 +329,7 @@ def user_add(
     if state.as_json:
         print_json({"user_id": user_id, "username": username})
     else:
-        click.echo(f"user {username} created")
+        say(f"user {username} created")
 
 
 @user.command(name="set")
@@ -338,15 +341,20 @@ def user_add(
     default=None,
     help="One email a day with every notification, or one email each.",
 )
+@acting_option("the user themself or an admin")
 @pass_state
 @reports_errors
-def user_set(state: State, username: str, email: str | None, daily_digest: bool | None) -> None:
+def user_set(
+    state: State, username: str, email: str | None, daily_digest: bool | None, acting: str
+) -> None:
     """Change a user's email address or how notifications are emailed."""
-    set_user_contact(state.runtime().db, username, email=email, daily_digest=daily_digest)
+    set_user_contact(
+        state.runtime().db, username, acting=acting, email=email, daily_digest=daily_digest
+    )
     if state.as_json:
         print_json({"username": username, "updated": True})
     else:
-        click.echo(f"user {username} updated")
+        say(f"user {username} updated")
 
 
 @user.command(name="list")
@@ -392,11 +400,11 @@ def dossier() -> None:
 @click.argument("kind", type=click.Choice(sorted(EVIDENCE_KINDS)))
 @click.argument("reference")
 @click.option("--valid-until", default=None, help="YYYY-MM-DD, for documents that expire.")
-@click.option("--as", "username", default=None)
+@acting_option("an admin, a consultant assigned to the business, or its UMKM user")
 @pass_state
 @reports_errors
 def dossier_add(
-    state: State, nib: str, kind: str, reference: str, valid_until: str | None, username: str | None
+    state: State, nib: str, kind: str, reference: str, valid_until: str | None, acting: str
 ) -> None:
     """Put a document of KIND into the dossier of NIB."""
     until = None
@@ -412,30 +420,36 @@ def dossier_add(
         kind,
         reference,
         valid_until=until,
-        added_by=username,
+        acting=acting,
         now=runtime.workflow.clock(),
     )
     if state.as_json:
         print_json({"nib": nib, "kind": kind, "reference": reference, "valid_until": until})
     else:
-        click.echo(f"{kind} added to the dossier of {nib}")
+        say(f"{kind} added to the dossier of {nib}")
 
 
 @dossier.command(name="profile")
 @click.argument("nib")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@acting_option("an admin, a consultant assigned to the business, or its UMKM user")
 @pass_state
 @reports_errors
-def dossier_profile(state: State, nib: str, path: Path) -> None:
+def dossier_profile(state: State, nib: str, path: Path, acting: str) -> None:
     """Replace NIB's products, materials and process steps with a workbook's (sheets Produk,
     Bahan, Proses)."""
     from workflow.profile_import import read_profile
 
     profile = read_profile(path)
     runtime = state.runtime()
-    with runtime.db.begin() as conn:
+    with journal.writing(runtime.db) as conn:
         replace_profile(
-            conn, umkm_id_by_nib(conn, nib), profile.products, profile.materials, profile.steps
+            conn,
+            acting_user(conn, acting),
+            umkm_id_by_nib(conn, nib),
+            profile.products,
+            profile.materials,
+            profile.steps,
         )
     counts = {
         "products": len(profile.products),
@@ -445,7 +459,7 @@ def dossier_profile(state: State, nib: str, path: Path) -> None:
     if state.as_json:
         print_json({"nib": nib, **counts})
     else:
-        click.echo(
+        say(
             f"{nib}: {counts['products']} products, {counts['materials']} materials, "
             f"{counts['steps']} process steps"
         )

@@ -15,10 +15,17 @@ from sertiflow.runtime import Runtime
 from workflow.errors import SertiflowError
 from workflow.settings import Settings, SettingsError
 
-__all__ = ["ROW_ID", "State", "fail", "pass_state", "reports_errors"]
+__all__ = ["ROW_ID", "State", "acting_option", "fail", "pass_state", "reports_errors"]
 
 ROW_ID = click.IntRange(1, 2**63 - 1)
 """An application, outbox row or version number: what both databases can store."""
+
+
+def acting_option(who: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """The ``--as USER`` every write names: who acts, checked against the same rules the web
+    app enforces, and recorded; ``who`` says who may."""
+    return click.option("--as", "acting", required=True, metavar="USER", help=f"Who acts: {who}.")
+
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
-from sertiflow.output import print_json
+from sertiflow.cli_common import ROW_ID, State, acting_option, pass_state, reports_errors
+from sertiflow.output import print_json, say
 from workflow.errors import InvalidInput
 
 __all__ = ["doc", "packet"]
@@ -25,16 +25,19 @@ __all__ = ["doc", "packet"]
     default=None,
     help="Write the PDF here (default: print where it is stored: a path or an s3:// URL).",
 )
+@acting_option("an admin, the assigned consultant or the business's UMKM user")
 @pass_state
 @reports_errors
-def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path | None) -> None:
+def packet(
+    state: State, app_id: int, stage: str | None, lang: str, output: Path | None, acting: str
+) -> None:
     """The document packet of APP's stage: covering letter, forms, checklist, one PDF."""
     from documents.packets import PacketService
     from documents.store import LocalStore
 
     runtime = state.runtime()
     service = PacketService(runtime.db, state.settings, today=runtime.today)
-    stored = service.issue(app_id, stage, lang)
+    stored = service.issue(app_id, stage, lang, acting=acting)
     # ``path`` is a file on this machine: the copy, or a local store's own; a bucket has none.
     path: str | None = None
     if output is not None:
@@ -61,7 +64,7 @@ def packet(state: State, app_id: int, stage: str | None, lang: str, output: Path
         )
     else:
         where = path or stored.location
-        click.echo(f"{where}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
+        say(f"{where}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
 
 
 @click.group()
@@ -105,4 +108,4 @@ def doc_verify(state: State, file_or_code: str) -> None:
     if not verdict.ok:
         raise InvalidInput(f"{name}: {verdict.message}")
     if not state.as_json:
-        click.echo(f"{name}: {verdict.message}")
+        say(f"{name}: {verdict.message}")

@@ -14,7 +14,7 @@ import click
 from sqlalchemy import select
 
 from sertiflow.cli_common import ROW_ID, State, pass_state, reports_errors
-from sertiflow.output import print_json, print_table, printable
+from sertiflow.output import print_json, print_table, printable, say
 from workflow.errors import InvalidInput, NotFound
 from workflow.persistence.database import reading
 
@@ -78,14 +78,14 @@ def worker(state: State, once: bool, concurrency: int, loglevel: str) -> None:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     if not once and not state.as_json:
-        click.echo("embedded worker running (no SERTIFLOW_BROKER_URL); Ctrl-C stops it")
+        say("embedded worker running (no SERTIFLOW_BROKER_URL); Ctrl-C stops it")
     report = run_embedded(ctx, once=once, stop=stop)
     outcomes = dict(report.outcomes)
     if state.as_json:
         print_json({"delivered": outcomes, "sweeps": report.sweeps})
     else:
         done = ", ".join(f"{count} {what}" for what, count in sorted(outcomes.items())) or "nothing"
-        click.echo(
+        say(
             f"worker: {done}; mail in {state.settings.mail_dir}"
             if outcomes
             else f"worker: {done} due"
@@ -191,13 +191,11 @@ def outbox_retry(state: State, ids: tuple[int, ...], all_failed: bool) -> None:
         try:
             runtime.workflow.dispatch(chosen)
         except Exception as error:  # the relay sends them once the broker is back
-            click.echo(f"queued for the relay (broker unreachable: {error})", err=True)
+            say(f"queued for the relay (broker unreachable: {error})", err=True)
     if state.as_json:
         print_json({"retried": chosen})
     else:
-        click.echo(
-            f"retrying {len(chosen)} rows" + (f": {', '.join(map(str, chosen))}" if chosen else "")
-        )
+        say(f"retrying {len(chosen)} rows" + (f": {', '.join(map(str, chosen))}" if chosen else ""))
 
 
 @click.group()
@@ -250,10 +248,10 @@ def mail_preview(state: State, app_id: int, lang: str | None, as_html: bool) -> 
             }
         )
         return
-    click.echo(printable(f"To: {case.owner_name} <{case.umkm_email or 'no email on file'}>"))
-    click.echo(printable(f"Subject: {email.subject}") + "\n")
+    say(printable(f"To: {case.owner_name} <{case.umkm_email or 'no email on file'}>"))
+    say(printable(f"Subject: {email.subject}") + "\n")
     body = email.html if as_html else email.text
-    click.echo("\n".join(printable(line) for line in body.splitlines()))
+    say("\n".join(printable(line) for line in body.splitlines()))
 
 
 @click.command()
@@ -292,7 +290,7 @@ def notifications(state: State, username: str, unread: bool, mark_read: bool, li
         print_json(rows)
         return
     if not rows:
-        click.echo(f"no {'unread ' if unread else ''}notifications for {username}")
+        say(f"no {'unread ' if unread else ''}notifications for {username}")
         return
     print_table(
         None,

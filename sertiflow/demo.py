@@ -16,11 +16,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 
 from workers.outbox import mark_historical
+from workflow import journal
 from workflow.directory import (
     add_evidence,
     add_user,
     ensure_regencies,
+    ensure_system_user,
     has_users,
+    record_import,
     replace_profile,
     upsert_umkm,
 )
@@ -30,6 +33,7 @@ from workflow.evidence import EVIDENCE_KINDS
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.ledger import UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
+from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
@@ -224,6 +228,7 @@ def build_demo(
     system_user: str = "sertiflow",
 ) -> DemoSummary:
     """Fill an empty database with the demo office; refuses a database that has users."""
+    ensure_system_user(engine.db, system_user)  # it adds the first admin
     if has_users(engine.db, besides=system_user):
         raise ConflictError(
             "the database already has users; the demo needs an empty one "
@@ -236,14 +241,13 @@ def build_demo(
     engine.clock = clock
     try:
         records = _records(rng, umkm, cooperatives)
-        with engine.db.begin() as conn:
-            ensure_regencies(conn, MALUKU_REGENCIES)
-            upsert_umkm(conn, records, clock())
-            ids = dict(conn.execute(select(UMKM.c.nib, UMKM.c.id)).all())
-            for record in records:
-                replace_profile(conn, ids[record.nib], *_profile(rng, record))
-        add_user(
-            engine.db, "admin", "Admin PLUT Maluku", Role.ADMIN, email="admin@plut-maluku.contoh.id"
+        add_user(  # the office's first admin, added by the system account
+            engine.db,
+            "admin",
+            "Admin PLUT Maluku",
+            Role.ADMIN,
+            acting=system_user,
+            email="admin@plut-maluku.contoh.id",
         )
         for username, name, field_name in CONSULTANTS:
             add_user(
@@ -251,9 +255,18 @@ def build_demo(
                 username,
                 name,
                 Role.CONSULTANT,
+                acting="admin",
                 field=field_name,
                 email=f"{username}@plut-maluku.contoh.id",
             )
+        with journal.writing(engine.db) as conn:
+            admin = acting_user(conn, "admin")
+            ensure_regencies(conn, MALUKU_REGENCIES)
+            counts = upsert_umkm(conn, records, clock())
+            record_import(conn, admin, "demo", counts, clock())
+            ids = dict(conn.execute(select(UMKM.c.nib, UMKM.c.id)).all())
+            for record in records:
+                replace_profile(conn, admin, ids[record.nib], *_profile(rng, record))
         mover = _Mover(engine, clock, rng, end)
         starts = sorted(
             clock.now + timedelta(days=rng.uniform(0, 360)) for _ in range(applications)
@@ -373,7 +386,7 @@ class _Mover:
                 kind,
                 f"{kind}-{nib}.pdf",
                 valid_until=date(today.year + 1, 12, 31) if expires else None,
-                added_by=actor,
+                acting=actor,
                 now=self.clock.now,
             )
         if "trademark" in " ".join(refusal.reasons):
@@ -383,7 +396,7 @@ class _Mover:
                 "trademark_licence",
                 f"lisensi-{nib}.pdf",
                 valid_until=date(today.year + 2, 12, 31),
-                added_by=actor,
+                acting=actor,
                 now=self.clock.now,
             )
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+import click
 from rich.console import Console
 from rich.table import Table
 
@@ -28,6 +29,12 @@ def printable(text: str) -> str:
     return "".join(
         ch if ch.isprintable() else " " if ch in "\n\r\t" else f"\\x{ord(ch):02x}" for ch in text
     )
+
+
+def say(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` of ``text`` with every line made ``printable``: names, notes and
+    references come from users and imported files, and must not drive the terminal."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=err, nl=nl)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -11,7 +11,14 @@ from typing import Any
 from pypdf import PdfReader
 from sqlalchemy import Engine, func, select
 
-from workflow.directory import add_evidence, add_user, ensure_regencies, upsert_umkm
+from workflow import journal
+from workflow.directory import (
+    add_evidence,
+    add_user,
+    ensure_regencies,
+    ensure_system_user,
+    upsert_umkm,
+)
 from workflow.engine import Engine as Workflow
 from workflow.engine import TransitionResult
 from workflow.ledger import APPLICATIONS, AUDIT, OUTBOX
@@ -110,7 +117,9 @@ class Office:
     other_consultant: str = "yosef"
     owner: str = "ana"
 
-    def give_evidence(self, nib: str, kinds: tuple[str, ...], valid_until: object = None) -> None:
+    def give_evidence(
+        self, nib: str, kinds: tuple[str, ...], valid_until: object = None, acting: str = ""
+    ) -> None:
         for kind in kinds:
             add_evidence(
                 self.db,
@@ -118,16 +127,20 @@ class Office:
                 kind,
                 f"{kind}.pdf",
                 valid_until=valid_until,  # type: ignore[arg-type]
-                added_by=self.consultant,
+                acting=acting or self.admin,
                 now=self.clock(),
             )
+
+
+SYSTEM = "sertiflow"
+"""The system account, which adds an office's first admin."""
 
 
 def seed_office(db: Engine, clock: Clock | None = None) -> Office:
     """Regencies, two UMKM, users of every role; returns the handles tests need."""
     clock = clock or Clock()
     office = Office(db, clock, Workflow(db, clock=clock))
-    with db.begin() as conn:
+    with journal.writing(db) as conn:
         ensure_regencies(conn, MALUKU_REGENCIES)
         upsert_umkm(
             conn,
@@ -137,10 +150,21 @@ def seed_office(db: Engine, clock: Clock | None = None) -> Office:
             ],
             clock(),
         )
-    add_user(db, office.admin, "Admin PLUT", Role.ADMIN)
-    add_user(db, office.consultant, "Rina Latuconsina", Role.CONSULTANT, field="produksi")
-    add_user(db, office.other_consultant, "Yosef Tanamal", Role.CONSULTANT, field="pemasaran")
-    add_user(db, office.owner, "Ana Pattiasina", Role.UMKM, umkm_nib=office.nib)
+    ensure_system_user(db, SYSTEM)  # as 'sertiflow init' does; it adds the first admin
+    add_user(db, office.admin, "Admin PLUT", Role.ADMIN, acting=SYSTEM)
+    admin = office.admin
+    add_user(
+        db, office.consultant, "Rina Latuconsina", Role.CONSULTANT, acting=admin, field="produksi"
+    )
+    add_user(
+        db,
+        office.other_consultant,
+        "Yosef Tanamal",
+        Role.CONSULTANT,
+        acting=admin,
+        field="pemasaran",
+    )
+    add_user(db, office.owner, "Ana Pattiasina", Role.UMKM, acting=admin, umkm_nib=office.nib)
     return office
 
 

@@ -22,7 +22,7 @@ from celery.schedules import crontab
 from workers import outbox
 from workers.context import WorkerContext
 from workers.effects import NotYet
-from workers.periodic import run_sweeps
+from workers.periodic import daily_checkpoint, run_sweeps
 from workers.runner import deliver
 from workflow.settings import Settings
 
@@ -34,6 +34,7 @@ RELAY = "workers.relay"
 SWEEP_DEADLINES = "workers.sweep_deadlines"
 SWEEP_RENEWALS = "workers.sweep_renewals"
 QUEUE_DIGESTS = "workers.queue_digests"
+CHECKPOINT = "workers.journal_checkpoint"
 _log = logging.getLogger(__name__)
 _ONE_STEP = 4  # a transition writes at most four effects
 
@@ -91,6 +92,8 @@ def make_celery(
             "deadlines": {"task": SWEEP_DEADLINES, "schedule": crontab(minute=5)},
             "renewals": {"task": SWEEP_RENEWALS, "schedule": crontab(minute=15)},
             "digests": {"task": QUEUE_DIGESTS, "schedule": crontab(minute=25)},
+            # hourly, but a day's file is written once: a beat down at midnight catches up
+            "checkpoint": {"task": CHECKPOINT, "schedule": crontab(minute=35)},
         },
     )
     ctx = context or _Lazy(settings)
@@ -126,6 +129,11 @@ def make_celery(
         (QUEUE_DIGESTS, "digests"),
     ):
         app.task(name=name, ignore_result=True)(sweep_task(which))
+
+    @app.task(name=CHECKPOINT, ignore_result=True)  # type: ignore[untyped-decorator]
+    def checkpoint_task() -> str | None:
+        path = daily_checkpoint(ctx())
+        return None if path is None else str(path)
 
     return app
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from workers import outbox
 from workers.context import WorkerContext
-from workers.periodic import run_sweeps
+from workers.periodic import daily_checkpoint, run_sweeps
 from workers.runner import deliver
 
 __all__ = ["EmbeddedReport", "run_embedded"]
@@ -47,6 +47,7 @@ def run_embedded(
         now = ctx.now()
         if next_sweep is None or now >= next_sweep:
             run_sweeps(ctx)
+            daily_checkpoint(ctx)
             report.sweeps += 1
             next_sweep = now + _SWEEP_EVERY
         token, ids = outbox.claim_batch(ctx.db, ctx.now(), grace=0, lease=lease, limit=batch)

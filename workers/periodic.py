@@ -1,14 +1,16 @@
 """The periodic work, run by Celery beat and by the embedded loop alike: the deadline sweep,
-renewals and surveillance, and the consultants' daily digests."""
+renewals and surveillance, the consultants' daily digests, and the journal's daily checkpoint."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from workers.context import WorkerContext
 from workers.sweeps import SweepReport, queue_digests, sweep_deadlines, sweep_renewals
+from workflow.journal import save_checkpoint
 
-__all__ = ["run_sweeps"]
+__all__ = ["daily_checkpoint", "run_sweeps"]
 
 _log = logging.getLogger(__name__)
 
@@ -33,3 +35,16 @@ def run_sweeps(
     for report in reports:
         _log.info("sweep: %s", report)
     return reports
+
+
+def daily_checkpoint(ctx: WorkerContext) -> Path | None:
+    """Write today's journal checkpoint into the checkpoint folder, unless it is there already;
+    the file written, or None. Someone must copy these files off the machine: a checkpoint
+    next to the database proves nothing to whoever holds both."""
+    now = ctx.now()
+    path = Path(ctx.settings.checkpoint_dir) / f"journal-{ctx.workflow.today(now).isoformat()}.json"
+    if path.exists():
+        return None
+    save_checkpoint(ctx.db, ctx.settings.secret_key.encode(), now, path)
+    _log.info("journal checkpoint written to %s", path)
+    return path

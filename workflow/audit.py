@@ -4,7 +4,12 @@ Each application's history is a chain: every row stores the hash of the previous
 hash over all of its content, and the application row keeps the chain's length and last hash. An
 edited row breaks its own hash; a deleted or inserted row breaks the sequence or the links; a
 truncated tail no longer matches the application's head. Replaying the triggers through the
-process definition must reproduce the stored state.
+process definition must reproduce the stored state, and replaying the columns each entry records
+as set (``IMAGE``) must reproduce every column the history determines: an in-place edit of a
+certificate number, an assignee, the details or the version shows as a difference.
+
+What a chain cannot show alone (a whole application deleted, or its last entry removed with the
+application row set back) the office journal shows: it chains every application's head.
 """
 
 from __future__ import annotations
@@ -13,20 +18,24 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import partial
 from typing import Any
 
 from workflow.model import ProcessDefinition
 
 __all__ = [
+    "BASELINE",
     "DETAILS",
     "GENESIS",
+    "IMAGE",
+    "IMAGE_COLUMNS",
     "MIGRATE",
     "OPEN",
     "REASSIGN",
     "ChainProblem",
     "entry_hash",
+    "plain",
     "verify_chain",
 ]
 
@@ -35,19 +44,49 @@ OPEN = "@open"
 REASSIGN = "@reassign"
 MIGRATE = "@migrate"
 DETAILS = "@details"
-_SYSTEM = {OPEN, REASSIGN, MIGRATE, DETAILS}
+BASELINE = "@baseline"
+"""The entry the upgrade to schema 0005 appended to each existing chain: the whole row as it
+stood, so that chains begun before entries recorded what they set replay too."""
+_SYSTEM = {OPEN, REASSIGN, MIGRATE, DETAILS, BASELINE}
+IMAGE = "@set"
+"""Key, in an entry's ``data``, of the application columns the entry set, as JSON values."""
+IMAGE_COLUMNS = (
+    "umkm_id",
+    "process_key",
+    "process_version",
+    "state",
+    "phase",
+    "version",
+    "assignee_id",
+    "opened_at",
+    "state_entered_at",
+    "deadline",
+    "flags",
+    "title",
+    "filed_on",
+    "certificate_number",
+    "certificate_issued_on",
+    "certificate_expires_on",
+    "linked_from_id",
+    "details",
+)
+"""The application columns its history determines (all but its id, its chain's head and the
+regency, which follows the UMKM's address)."""
 
 
 def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
     """SHA-256 over the previous hash and the entry's canonical JSON."""
-    body = {key: _plain(value) for key, value in entry.items() if key not in ("id", "hash")}
+    body = {key: plain(value) for key, value in entry.items() if key not in ("id", "hash")}
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256((prev_hash + text).encode()).hexdigest()
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """``value`` as the JSON an entry stores: dates and times in ISO format."""
     if isinstance(value, datetime):
         return value.isoformat(timespec="microseconds")
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
@@ -74,6 +113,7 @@ def verify_chain(
 
     prev = GENESIS
     state = ""
+    image: dict[str, Any] = {}
     expected_seq = 1
     for entry in entries:
         seq = int(entry["seq"])
@@ -85,6 +125,7 @@ def verify_chain(
         if entry_hash(entry["prev_hash"], entry) != entry["hash"]:
             problem(seq, "content does not match its hash: the row was edited")
         state = _replay_step(entry, state, definition_of, partial(problem, seq))
+        image.update((entry["data"] or {}).get(IMAGE, {}))
         prev = entry["hash"]
         expected_seq += 1
     if expected_seq - 1 != application["audit_seq"] or prev != application["audit_head"]:
@@ -99,6 +140,17 @@ def verify_chain(
             f"replaying the log gives {state or 'nothing'}, "
             f"the application says {application['state']}",
         )
+    for column in IMAGE_COLUMNS:
+        if column == "state":  # replaying the triggers checked it, with a clearer message
+            continue
+        if column not in image:
+            problem(None, f"the log never records {column}: entries are missing")
+        elif image[column] != plain(application[column]):
+            problem(
+                None,
+                f"replaying the log gives {column} = {image[column]!r}, the application says "
+                f"{plain(application[column])!r}: the row was edited outside sertiflow",
+            )
     return problems
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
 
+from workflow import journal
+from workflow.audit import plain
 from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import evidence_kind
 from workflow.facts import MaterialFacts, ProductFacts
+from workflow.fields import EARLIEST, LATEST
+from workflow.ledger import Actor
 from workflow.model import Role
+from workflow.permissions import acting_user, require_admin, require_for_umkm
 from workflow.persistence.database import dialect_insert, reading
 from workflow.persistence.schema import (
     Application,
@@ -33,13 +38,18 @@ if TYPE_CHECKING:
     from workflow.umkm_import import UmkmRecord
 
 __all__ = [
+    "EVIDENCE_IMAGE",
+    "USER_IMAGE",
     "UpsertCounts",
     "add_evidence",
     "add_user",
     "dossier",
     "ensure_regencies",
     "ensure_system_user",
+    "fits",
     "has_users",
+    "journal_row",
+    "record_import",
     "replace_profile",
     "set_user_contact",
     "umkm_by_nib",
@@ -100,8 +110,9 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
     stmt = dialect_insert(conn)(Umkm)
     changing = {c: stmt.excluded[c] for c in rows[0] if c not in ("nib", "created_at")}
     conn.execute(stmt.on_conflict_do_update(index_elements=["nib"], set_=changing), rows)
-    for chunk in range(0, len(nibs), 500):  # applications carry their UMKM's regency
-        owners = select(Umkm.id).where(Umkm.nib.in_(nibs[chunk : chunk + 500]))
+    moved = sorted(existing)  # a new UMKM has no applications yet
+    for chunk in range(0, len(moved), 500):  # applications carry their UMKM's regency
+        owners = select(Umkm.id).where(Umkm.nib.in_(moved[chunk : chunk + 500]))
         regency = select(Umkm.regency_code).where(Umkm.id == Application.umkm_id).scalar_subquery()
         conn.execute(
             update(Application)
@@ -110,6 +121,21 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
         )
     updated = len(existing)
     return UpsertCounts(len(records) - updated, updated)
+
+
+def record_import(
+    conn: Connection, actor: Actor, source: str, counts: UpsertCounts, at: datetime
+) -> None:
+    """Journal that ``actor`` imported the registry ``source`` (an admin's work; checked)."""
+    require_admin(actor, "import registries")
+    journal.note(
+        conn,
+        at=at,
+        actor_id=actor.id,
+        action="umkm.import",
+        subject=f"registry:{source[:60]}",
+        data={"created": counts.created, "updated": counts.updated},
+    )
 
 
 def umkm_by_nib(conn: Connection, nib: str) -> Row[int, str]:
@@ -126,25 +152,89 @@ def umkm_id_by_nib(conn: Connection, nib: str) -> int:
     return umkm_id
 
 
+USER_IMAGE = ("username", "full_name", "role", "email", "field", "umkm_id", "active")
+"""The user columns the journal records whole with every change, and ``audit verify`` compares."""
+EVIDENCE_IMAGE = ("reference", "valid_until", "added_at", "added_by")
+"""The dossier document columns the journal records and ``audit verify`` compares."""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def fits(column: Any, value: str | None, label: str) -> None:
+    """Refuse ``value`` if it is longer than ``column`` holds (PostgreSQL refuses it, SQLite
+    would silently store it)."""
+    length = getattr(column.type, "length", None)
+    if value is not None and length is not None and len(value) > length:
+        raise InvalidInput(
+            f"{label} is {len(value):,} characters long; at most {length:,} fit: shorten it"
+        )
+
+
+def journal_row(
+    conn: Connection,
+    model: Any,
+    where: Any,
+    columns: Sequence[str],
+    subject: str,
+    *,
+    actor: Actor | None,
+    action: str,
+    at: datetime,
+) -> None:
+    """Record in the office journal the row of ``model`` matching ``where``, whole, as it now
+    stands; ``actor`` None is sertiflow acting on its own."""
+    row = conn.execute(select(*(getattr(model, c) for c in columns)).where(where)).mappings().one()
+    journal.note(
+        conn,
+        at=at,
+        actor_id=None if actor is None else actor.id,
+        action=action,
+        subject=subject,
+        data={"image": {c: plain(row[c]) for c in columns}},
+    )
+
+
+def _journal_user(conn: Connection, user_id: int, actor: Actor | None, action: str) -> None:
+    journal_row(
+        conn,
+        User,
+        User.id == user_id,
+        USER_IMAGE,
+        f"user:{user_id}",
+        actor=actor,
+        action=action,
+        at=_utcnow(),
+    )
+
+
 def add_user(
     db: Engine,
     username: str,
     full_name: str,
     role: Role,
     *,
+    acting: str,
     email: str | None = None,
     field: str | None = None,
     umkm_nib: str | None = None,
 ) -> int:
-    """Create a user; a UMKM user is tied to its business, a consultant has a field (bidang)."""
+    """Create a user, as the admin ``acting``; a UMKM user is tied to its business, a
+    consultant has a field (bidang). Journalled."""
     if not _USERNAME.match(username):
         raise InvalidInput(f"username {username!r}: use 2-64 lowercase letters, digits, . _ -")
+    if not full_name.strip():
+        raise InvalidInput("give the user's full name (--name)")
+    fits(User.full_name, full_name, "the name")
     if role is Role.CONSULTANT and field not in CONSULTANT_FIELDS:
         raise InvalidInput(f"a consultant needs a field, one of: {', '.join(CONSULTANT_FIELDS)}")
     if role is Role.UMKM and umkm_nib is None:
         raise InvalidInput("a UMKM user needs the NIB of its business (--nib)")
     email = _email(email)
-    with db.begin() as conn:
+    with journal.writing(db) as conn:
+        actor = acting_user(conn, acting)
+        require_admin(actor, "create users")
         if conn.scalar(select(User.id).where(User.username == username)) is not None:
             raise ConflictError(f"user {username!r} exists already")
         umkm_id = umkm_id_by_nib(conn, umkm_nib) if umkm_nib else None
@@ -153,7 +243,7 @@ def add_user(
             .insert()
             .values(
                 username=username,
-                full_name=full_name,
+                full_name=full_name.strip(),
                 role=role.value,
                 email=email,
                 field=field,
@@ -161,6 +251,7 @@ def add_user(
                 active=True,
             )
         ).inserted_primary_key[0]  # type: ignore[index]
+        _journal_user(conn, user_id, actor, "user.add")
     return user_id
 
 
@@ -168,6 +259,7 @@ def _email(address: str | None) -> str | None:
     """A deliverable-looking address, normalised; refused with the reason otherwise."""
     if address is None or not address.strip():
         return None
+    fits(User.email, address.strip(), "the email address")
     try:
         return validate_email(address.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as error:
@@ -175,9 +267,15 @@ def _email(address: str | None) -> str | None:
 
 
 def set_user_contact(
-    db: Engine, username: str, *, email: str | None = None, daily_digest: bool | None = None
+    db: Engine,
+    username: str,
+    *,
+    acting: str,
+    email: str | None = None,
+    daily_digest: bool | None = None,
 ) -> None:
-    """Change a user's email address (an empty one removes it) or digest preference."""
+    """Change a user's email address (an empty one removes it) or digest preference, as that
+    user or an admin (``acting``). Journalled."""
     values: dict[str, Any] = {}
     if email is not None:
         values["email"] = _email(email)
@@ -185,11 +283,15 @@ def set_user_contact(
         values["daily_digest"] = daily_digest
     if not values:
         raise InvalidInput("nothing to change: give --email or --daily-digest/--each-email")
-    with db.begin() as conn:
-        if not conn.execute(
-            update(User).where(User.username == username).values(**values)
-        ).rowcount:
+    with journal.writing(db) as conn:
+        actor = acting_user(conn, acting)
+        if actor.username != username:
+            require_admin(actor, "change another user's contact")
+        user_id = conn.scalar(select(User.id).where(User.username == username))
+        if user_id is None:
             raise NotFound(f"no user {username!r}; see 'sertiflow user list'")
+        conn.execute(update(User).where(User.id == user_id).values(**values))
+        _journal_user(conn, user_id, actor, "user.set")
 
 
 def ensure_system_user(db: Engine, username: str) -> int:
@@ -199,11 +301,11 @@ def ensure_system_user(db: Engine, username: str) -> int:
     if not _USERNAME.match(username):
         raise InvalidInput(f"system user {username!r}: use 2-64 lowercase letters, digits, . _ -")
     query = select(User.id, User.role, User.active).where(User.username == username)
-    with db.begin() as conn:
+    with journal.writing(db) as conn:
         row = conn.execute(query).first()
         if row is None:  # looked up first: a PostgreSQL insert that conflicts burns an id
             # Two sweeps starting at once both try to create it: the second insert does nothing.
-            conn.execute(
+            created = conn.execute(
                 dialect_insert(conn)(User)
                 .values(
                     username=username,
@@ -218,6 +320,8 @@ def ensure_system_user(db: Engine, username: str) -> int:
                 .on_conflict_do_nothing(index_elements=["username"])
             )
             row = conn.execute(query).one()
+            if created.rowcount:
+                _journal_user(conn, row.id, None, "user.add")
     if row.role != Role.ADMIN.value:
         raise InvalidInput(
             f"user {username!r} is {row.role}; the sweeps act as an admin of that name: "
@@ -239,31 +343,47 @@ def add_evidence(
     reference: str,
     *,
     valid_until: date | None,
-    added_by: str | None,
+    acting: str,
     now: datetime,
 ) -> None:
-    """Put a document into a UMKM's dossier, replacing an older one of the same kind."""
+    """Put a document into a UMKM's dossier, replacing an older one of the same kind, as
+    ``acting``: an admin, a consultant assigned to one of the business's applications, or the
+    business's own UMKM user. Journalled."""
     evidence_kind(kind)  # an unknown kind is refused, naming the known ones
-    if not reference.strip():
+    reference = reference.strip()
+    if not reference:
         raise InvalidInput("give a reference for the document (file name or number)")
-    with db.begin() as conn:
+    fits(Evidence.reference, reference, "the document's reference")
+    if valid_until is not None and not EARLIEST <= valid_until <= LATEST:
+        raise InvalidInput(
+            f"valid until {valid_until.isoformat()} is not a plausible date; "
+            f"write one between {EARLIEST.year} and {LATEST.year}"
+        )
+    with journal.writing(db) as conn:
+        actor = acting_user(conn, acting)
         umkm_id = umkm_id_by_nib(conn, nib)
-        user_id = None
-        if added_by is not None:
-            user_id = conn.scalar(select(User.id).where(User.username == added_by))
-            if user_id is None:
-                raise NotFound(f"no user {added_by!r}; see 'sertiflow user list'")
+        require_for_umkm(conn, actor, umkm_id, "change the dossier")
         values = {
-            "reference": reference.strip(),
+            "reference": reference,
             "valid_until": valid_until,
             "added_at": now,
-            "added_by": user_id,
+            "added_by": actor.id,
         }
         # One statement: two people adding the same kind at once both land, the later wins.
         conn.execute(
             dialect_insert(conn)(Evidence)
             .values(umkm_id=umkm_id, kind=kind, **values)
             .on_conflict_do_update(index_elements=["umkm_id", "kind"], set_=values)
+        )
+        journal_row(
+            conn,
+            Evidence,
+            (Evidence.umkm_id == umkm_id) & (Evidence.kind == kind),
+            EVIDENCE_IMAGE,
+            f"evidence:{umkm_id}:{kind}",
+            actor=actor,
+            action="evidence.set",
+            at=now,
         )
 
 
@@ -291,12 +411,35 @@ def has_users(db: Engine, *, besides: str | None = None) -> bool:
 
 def replace_profile(
     conn: Connection,
+    actor: Actor,
     umkm_id: int,
     products: Sequence[ProductFacts],
     materials: Sequence[MaterialFacts],
     steps: Sequence[str],
 ) -> None:
-    """Make the UMKM's products, materials and process steps exactly these, in this order."""
+    """Make the UMKM's products, materials and process steps exactly these, in this order, as
+    ``actor`` (who may change the business's dossier). Journalled on ``conn``, which must be a
+    ``journal.writing`` transaction."""
+    require_for_umkm(conn, actor, umkm_id, "change the profile")
+    for product in products:
+        fits(Product.name, product.name, f"product {product.name[:40]!r}'s name")
+    for material in materials:
+        fits(Material.name, material.name, f"material {material.name[:40]!r}'s name")
+        fits(Material.category, material.category, f"material {material.name[:40]!r}'s category")
+        fits(Material.supplier, material.supplier, f"material {material.name[:40]!r}'s supplier")
+        fits(
+            Material.halal_evidence,
+            material.halal_evidence,
+            f"material {material.name[:40]!r}'s halal evidence",
+        )
+    journal.note(
+        conn,
+        at=_utcnow(),
+        actor_id=actor.id,
+        action="umkm.profile",
+        subject=f"umkm:{umkm_id}",
+        data={"products": len(products), "materials": len(materials), "steps": len(steps)},
+    )
     for model in (Product, Material, ProcessStep):
         conn.execute(delete(model).where(model.umkm_id == umkm_id))
     if products:

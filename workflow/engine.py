@@ -17,12 +17,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, insert, select
 
+from workflow import journal
 from workflow.audit import DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.dates import DateRules, flags_of
-from workflow.directory import umkm_by_nib
+from workflow.directory import fits, umkm_by_nib
 from workflow.errors import (
     ConflictError,
     GuardRefused,
@@ -41,7 +42,6 @@ from workflow.ledger import (
     SELECT_EVIDENCE,
     SELECT_RELATED,
     SELECT_UMKM,
-    SELECT_USER,
     Actor,
     Step,
     effect_kinds,
@@ -49,6 +49,7 @@ from workflow.ledger import (
 )
 from workflow.machine import Firing, ProcessMachine
 from workflow.model import Phase, ProcessDefinition, Role, Transition
+from workflow.permissions import acting_user, require_admin
 from workflow.persistence.database import reading
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
@@ -56,6 +57,8 @@ from workflow.processes import ProcessRegistry
 __all__ = ["Actor", "Dispatch", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
 
 _OPENED = frozenset({Role.UMKM, Role.CONSULTANT})
+DETAIL_LENGTH = 4000
+"""The longest detail value (refusal grounds and arguments are the long ones)."""
 _log = logging.getLogger(__name__)
 
 Dispatch = Callable[[Sequence[int]], None]
@@ -122,7 +125,7 @@ class Engine:
         A dispatch that fails (broker down) loses nothing: the rows are committed as pending and
         the relay sends them later. So it is logged, never raised to the person who acted.
         """
-        with self.db.begin() as conn:
+        with journal.writing(self.db) as conn:
             conn.info.pop(QUEUED, None)  # left by a transaction that rolled back
             yield conn
             queued: list[int] = conn.info.pop(QUEUED, [])
@@ -140,10 +143,7 @@ class Engine:
 
     def actor(self, conn: Connection, username: str) -> Actor:
         """The active user ``username``."""
-        row = conn.execute(SELECT_USER, {"username": username}).first()
-        if row is None or not row.active:
-            raise NotFound(f"no active user {username!r}; see 'sertiflow user list'")
-        return Actor(row.id, row.username, Role(row.role), row.umkm_id)
+        return acting_user(conn, username)
 
     def application(self, conn: Connection, app_id: int) -> Row[Any]:
         """The application row ``app_id``."""
@@ -180,6 +180,7 @@ class Engine:
     ) -> int:
         """Open a new application of ``process_key`` for the UMKM with ``nib``; its id."""
         definition = self.registry.get(process_key)
+        fits(APPLICATIONS.c.title, title, "the title")
         with self._writing() as conn:
             actor = self.actor(conn, username)
             umkm = umkm_by_nib(conn, nib)
@@ -480,7 +481,7 @@ class Engine:
     # --------------------------------------------------------------------------- administration
     def reassign(self, app_id: int, consultant: str, username: str, *, note: str = "") -> None:
         """Give application ``app_id`` to ``consultant`` (admins only); audited."""
-        with self.db.begin() as conn:
+        with journal.writing(self.db) as conn:
             actor = self._admin(conn, username, "reassign applications")
             app = self.application(conn, app_id)
             assignee_id = self._assignee_id(conn, actor, consultant)
@@ -499,7 +500,7 @@ class Engine:
     ) -> dict[str, str]:
         """Record details the documents need (mark, Nice classes, LPH ...); an empty value
         removes one. The assigned consultant or an admin; audited. Returns all details."""
-        with self.db.begin() as conn:
+        with journal.writing(self.db) as conn:
             actor, app = self._actor_and_application(conn, username, app_id)
             if actor.role is Role.UMKM or (
                 actor.role is Role.CONSULTANT and app.assignee_id != actor.id
@@ -516,10 +517,22 @@ class Engine:
         bad = [key for key in details if not key.replace("_", "").isalnum() or len(key) > 40]
         if bad:
             raise InvalidInput(f"detail names are words of letters, digits and _: {bad}")
+        definition = self.definition_of(app)
+        unknown = sorted(set(details) - set(definition.details))
+        if unknown:
+            raise InvalidInput(
+                f"{definition.key} applications have no detail {', '.join(unknown)}; "
+                f"the details are: {', '.join(definition.details)}"
+            )
+        long = sorted(key for key, value in details.items() if len(value) > DETAIL_LENGTH)
+        if long:
+            raise InvalidInput(
+                f"detail {', '.join(long)} is longer than {DETAIL_LENGTH:,} characters; "
+                "shorten it, or keep the full text in the dossier"
+            )
         merged = {**(app.details or {}), **{k: v.strip() for k, v in details.items()}}
         merged = {k: v for k, v in merged.items() if v}
-        self._record_in_place(conn, app, actor, DETAILS, {}, note, dict(details))
-        conn.execute(update(APPLICATIONS).where(APPLICATIONS.c.id == app.id).values(details=merged))
+        self._record_in_place(conn, app, actor, DETAILS, {"details": merged}, note, dict(details))
         return merged
 
     def migrate(self, app_id: int, to_version: int, username: str, *, note: str = "") -> None:
@@ -527,7 +540,7 @@ class Engine:
 
         Allowed only when its current state exists in the target version; audited.
         """
-        with self.db.begin() as conn:
+        with journal.writing(self.db) as conn:
             actor = self._admin(conn, username, "migrate applications")
             app = self.application(conn, app_id)
             target = self.registry.get(app.process_key, to_version)
@@ -578,6 +591,5 @@ class Engine:
 
     def _admin(self, conn: Connection, username: str, what: str) -> Actor:
         actor = self.actor(conn, username)
-        if actor.role is not Role.ADMIN:
-            raise NotPermitted(f"only admins may {what}; {username} is {actor.role.value}")
+        require_admin(actor, what)
         return actor

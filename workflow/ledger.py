@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
-from workflow.audit import entry_hash
+from workflow import journal
+from workflow.audit import IMAGE, IMAGE_COLUMNS, entry_hash, plain
 from workflow.errors import ConflictError
 from workflow.model import Role, State
 from workflow.persistence.schema import (
@@ -111,6 +112,7 @@ MOVABLE_COLUMNS = (
     "certificate_expires_on",
     "assignee_id",
     "process_version",
+    "details",
     "audit_seq",
     "audit_head",
 )
@@ -162,11 +164,14 @@ class Step:
     note: str = ""
     data: Mapping[str, Any] | None = None
 
-    def chained(self, seq: int, prev_hash: str) -> dict[str, Any]:
-        """The audit row for position ``seq`` after ``prev_hash``, with its own hash."""
+    def chained(self, seq: int, prev_hash: str, moved: Mapping[str, Any]) -> dict[str, Any]:
+        """The audit row for position ``seq`` after ``prev_hash``, with its own hash; ``moved``
+        holds the application columns the step sets (every one, on the first entry), so the log
+        alone replays the whole row."""
         data = {
             k: v.isoformat() if isinstance(v, date) else v for k, v in (self.data or {}).items()
         }
+        data[IMAGE] = dict(moved)
         row: dict[str, Any] = {
             "application_id": self.application_id,
             "seq": seq,
@@ -212,8 +217,12 @@ def record(
     """Apply ``changes`` to ``app`` if nobody changed it since it was read, chain ``step`` to its
     history and queue ``effects``; returns the new audit sequence number."""
     seq: int = app.audit_seq + 1
-    row = step.chained(seq, app.audit_head)
     params = {c: changes.get(c, getattr(app, c)) for c in MOVABLE_COLUMNS}
+    after = {c: params.get(c, getattr(app, c)) for c in IMAGE_COLUMNS}
+    after["version"] = app.version + 1
+    before = {} if seq == 1 else {c: plain(getattr(app, c)) for c in IMAGE_COLUMNS}
+    moved = {c: plain(v) for c, v in after.items() if seq == 1 or plain(v) != before[c]}
+    row = step.chained(seq, app.audit_head, moved)
     params.update(app_id=app.id, seen_version=app.version, audit_seq=seq, audit_head=row["hash"])
     if conn.execute(_UPDATE_APP, params).rowcount != 1:
         raise ConflictError(
@@ -221,6 +230,7 @@ def record(
             "reload it and try again"
         )
     conn.execute(_INSERT_AUDIT, row)
+    journal.note_step(conn, app.id, seq, row["hash"], step.at, step.actor.id)
     if effects:
         payload = {
             "application_id": app.id,

@@ -191,6 +191,9 @@ class ProcessDefinition:
     certificate_number: Field | None = None
     certificate_expiry: Expiry | None = None
     description: str = ""
+    details: tuple[str, ...] = ()
+    """The application details its documents print (mark name, LPH ...): the only ones it
+    accepts."""
     _index: dict[tuple[str, str], Transition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

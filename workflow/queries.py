@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import aliased
 
-from workflow.audit import ChainProblem, verify_chain
 from workflow.calendar import WorkingCalendar
 from workflow.errors import NotFound
 from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS
@@ -20,11 +18,9 @@ from workflow.processes import ProcessRegistry
 
 __all__ = [
     "ApplicationFilter",
-    "VerifyReport",
     "application_detail",
     "history",
     "list_applications",
-    "verify_audit",
 ]
 
 _actor = aliased(USERS)
@@ -156,61 +152,3 @@ def list_applications(
         query = query.where(a.c.phase != Phase.CLOSED.value)
     query = query.order_by(a.c.deadline.is_(None), a.c.deadline, a.c.id).limit(criteria.limit)
     return [_describe(r, registry, today, calendar) for r in conn.execute(query).mappings()]
-
-
-@dataclass
-class VerifyReport:
-    """What ``verify_audit`` checked and found."""
-
-    applications: int = 0
-    entries: int = 0
-    problems: list[ChainProblem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """No problem found."""
-        return not self.problems
-
-
-def verify_audit(
-    conn: Connection, registry: ProcessRegistry, app_id: int | None = None
-) -> VerifyReport:
-    """Check every application's audit chain (or one), and that replay gives its state.
-
-    Also finds audit rows whose application row is gone.
-    """
-    report = VerifyReport()
-    apps = select(
-        APPLICATIONS.c.id, APPLICATIONS.c.state, APPLICATIONS.c.audit_seq, APPLICATIONS.c.audit_head
-    ).order_by(APPLICATIONS.c.id)
-    entries = select(AUDIT).order_by(AUDIT.c.application_id, AUDIT.c.seq)
-    if app_id is not None:
-        apps = apps.where(APPLICATIONS.c.id == app_id)
-        entries = entries.where(AUDIT.c.application_id == app_id)
-    chains = _chains(conn.execution_options(yield_per=2000).execute(entries).mappings())
-    pending = next(chains, None)
-    for app in conn.execute(apps).mappings():
-        report.applications += 1
-        own: list[Mapping[str, Any]] = []
-        while pending is not None and pending[0] <= app["id"]:
-            if pending[0] == app["id"]:
-                own = pending[1]
-            else:
-                report.problems.append(
-                    ChainProblem(
-                        pending[0], None, "audit rows of an application that does not exist"
-                    )
-                )
-            pending = next(chains, None)
-        report.entries += len(own)
-        report.problems.extend(verify_chain(app, own, registry.get))
-    if app_id is None and pending is not None:
-        report.problems.append(
-            ChainProblem(pending[0], None, "audit rows of an application that does not exist")
-        )
-    return report
-
-
-def _chains(rows: Iterator[Any]) -> Iterator[tuple[int, list[Mapping[str, Any]]]]:
-    for app_id, group in groupby(rows, key=lambda r: int(r["application_id"])):
-        yield app_id, list(group)

@@ -72,6 +72,7 @@ class Settings:
     office_head: str = "Kepala UPTD PLUT-KUMKM Provinsi Maluku"
     office_logo: str = ""  # a PNG, JPEG or SVG file; empty: the shipped logo
     mail_dir: str = "var/mail"
+    checkpoint_dir: str = "var/checkpoints"  # the daily journal checkpoints; copy them away
     storage_dir: str = "var/packets"
     storage_url: str = ""  # s3://bucket/prefix; empty: the local folder storage_dir
     s3_endpoint_url: str = ""  # an S3-compatible server; empty: AWS
@@ -123,6 +124,7 @@ class Settings:
             office_head=get("OFFICE_HEAD", cls.office_head),
             office_logo=get("OFFICE_LOGO", cls.office_logo),
             mail_dir=get("MAIL_DIR", cls.mail_dir),
+            checkpoint_dir=get("CHECKPOINT_DIR", cls.checkpoint_dir),
             storage_dir=get("STORAGE_DIR", cls.storage_dir),
             storage_url=_storage_url(get("STORAGE_URL", "")),
             s3_endpoint_url=get("S3_ENDPOINT_URL", ""),

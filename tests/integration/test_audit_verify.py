@@ -13,7 +13,7 @@ from tests.support import TRADEMARK_EVIDENCE, Office, seed_office
 from workflow.audit import entry_hash
 from workflow.ledger import APPLICATIONS, AUDIT
 from workflow.persistence.database import reading
-from workflow.queries import verify_audit
+from workflow.verification import verify_audit
 
 
 def _moved_application(office: Office) -> int:

@@ -78,31 +78,70 @@ def test_a_dry_run_checks_a_registry_before_any_database_exists(tmp_path: Path) 
     report = fresh.json("import", str(write(tmp_path / "r.csv", *GOOD)), "--dry-run")
     assert (report["valid"], report["written"], report["created"]) == (len(GOOD), False, 0)
     assert not fresh.db.exists()
-    bad = fresh("import", str(write(tmp_path / "bad.csv", *GOOD, BAD)), "--dry-run", ok=False)
+    bad = fresh(
+        "import",
+        "--as",
+        "sertiflow",
+        str(write(tmp_path / "bad.csv", *GOOD, BAD)),
+        "--dry-run",
+        ok=False,
+    )
     assert "nothing was imported" in bad.stderr and not fresh.db.exists()
-    unready = fresh("import", str(write(tmp_path / "r2.csv", *GOOD)), ok=False)
+    unready = fresh("import", "--as", "sertiflow", str(write(tmp_path / "r2.csv", *GOOD)), ok=False)
     assert "run 'sertiflow init'" in unready.stderr
 
 
 def test_import_with_a_bad_row_names_it_and_writes_nothing(cli: Cli, tmp_path: Path) -> None:
     path = write(tmp_path / "registry.csv", *GOOD, BAD)
-    result = cli("--json", "import", str(path), ok=False)
+    result = cli("--json", "import", "--as", "sertiflow", str(path), ok=False)
     report = json.loads(result.stdout)
-    assert report["bad_rows"] == [4] and report["written"] is False
+    assert report["bad_rows"] == 1 and report["written"] is False
     assert report["error"]["code"] == "invalid_input"
     assert {e["column"] for e in report["errors"]} >= {"NIB", "Email", "Kabupaten/Kota"}
+    assert {e["row"] for e in report["errors"]} == {4} and report["unlisted_bad_rows"] == 0
+    assert report["error_counts"]["regency"] == report["error_counts"]["nib"] == 1
     assert "nothing was imported" in result.stderr
     assert umkm_count(cli) == 0
+
+
+def test_only_an_admin_imports_and_the_journal_names_them(cli: Cli, tmp_path: Path) -> None:
+    path = write(tmp_path / "registry.csv", *GOOD)
+    assert "name the admin who imports with --as" in cli("import", str(path), ok=False).stderr
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "R",
+        "--role",
+        "consultant",
+        "--field",
+        "it",
+        "--as",
+        "sertiflow",
+    )
+    refused = cli("import", str(path), "--as", "rina", ok=False)
+    assert "only admins may import registries; rina is consultant" in refused.stderr
+    assert umkm_count(cli) == 0
+    cli("import", str(path), "--as", "sertiflow")
+    with sqlite3.connect(cli.db) as conn:
+        (entry,) = conn.execute(
+            "select actor_id, data from journal where action = 'umkm.import'"
+        ).fetchall()
+    assert entry[0] == 1 and json.loads(entry[1]) == {"created": 2, "updated": 0}
+    assert cli.json("audit", "verify")["ok"]
 
 
 def test_import_skip_invalid_keeps_good_rows_and_reimport_updates_by_nib(
     cli: Cli, tmp_path: Path
 ) -> None:
     path = write(tmp_path / "registry.csv", *GOOD, BAD)
-    cli("import", str(path), "--skip-invalid")
+    cli("import", "--as", "sertiflow", str(path), "--skip-invalid")
     assert umkm_count(cli) == 2
     renamed = GOOD[0].replace("Sagu Ibu Ana", "Sagu Lempeng Ibu Ana")
-    report = cli.json("import", str(write(tmp_path / "again.csv", renamed, GOOD[1])))
+    report = cli.json(
+        "import", "--as", "sertiflow", str(write(tmp_path / "again.csv", renamed, GOOD[1]))
+    )
     assert (report["created"], report["updated"]) == (0, 2)
     assert umkm_count(cli) == 2
     with sqlite3.connect(cli.db) as conn:
@@ -113,8 +152,20 @@ def test_import_skip_invalid_keeps_good_rows_and_reimport_updates_by_nib(
 def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
     cli: Cli, tmp_path: Path
 ) -> None:
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     app = cli.json("app", "open", "8100000000001", "halal_self_declare", "--as", "rina")
     app_id = str(app["application_id"])
     cli("app", "advance", app_id, "start_document_preparation", "--as", "rina")
@@ -161,8 +212,20 @@ def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
 
 
 def test_errors_name_what_is_wrong_and_what_is_allowed(cli: Cli, tmp_path: Path) -> None:
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     assert "no application #999" in cli("app", "show", "999", ok=False).stderr
     app_id = str(
         cli.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
@@ -224,8 +287,20 @@ def test_bad_settings_are_reported_as_json_when_json_is_asked_for(tmp_path: Path
 
 
 def test_a_broken_audit_log_is_one_json_document_with_its_error(cli: Cli, tmp_path: Path) -> None:
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     cli("app", "open", "8100000000001", "trademark", "--as", "rina")
     assert cli.json("audit", "verify")["ok"] is True
     with sqlite3.connect(cli.db) as conn:

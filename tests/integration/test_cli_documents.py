@@ -18,8 +18,20 @@ def office_cli(tmp_path: Path) -> Cli:
     cli = Cli(tmp_path / "office.db")
     cli.env["SERTIFLOW_STORAGE_DIR"] = str(tmp_path / "packets")
     cli("init")
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     return cli
 
 
@@ -51,19 +63,38 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
     office_cli: Cli, tmp_path: Path
 ) -> None:
     cli = office_cli
+    refused = cli(
+        "dossier",
+        "profile",
+        "8100000000001",
+        str(profile_book(tmp_path / "p.xlsx")),
+        "--as",
+        "rina",
+        ok=False,
+    )
+    assert "rina is not assigned to any application of this business" in refused.stderr
+    app_id = str(
+        cli.json("app", "open", "8100000000001", "halal_regular", "--as", "rina")["application_id"]
+    )
     bad = cli(
         "dossier",
         "profile",
         "8100000000001",
         str(profile_book(tmp_path / "bad.xlsx", bad_category=True)),
+        "--as",
+        "rina",
         ok=False,
     )
     assert "Kategori 'rempah' must be bahan baku" in bad.stderr
-    done = cli.json("dossier", "profile", "8100000000001", str(profile_book(tmp_path / "p.xlsx")))
-    assert (done["products"], done["materials"], done["steps"]) == (1, 1, 1)
-    app_id = str(
-        cli.json("app", "open", "8100000000001", "halal_regular", "--as", "rina")["application_id"]
+    done = cli.json(
+        "dossier",
+        "profile",
+        "8100000000001",
+        str(profile_book(tmp_path / "p.xlsx")),
+        "--as",
+        "rina",
     )
+    assert (done["products"], done["materials"], done["steps"]) == (1, 1, 1)
     cli("app", "advance", app_id, "start_document_preparation", "--as", "rina")
     details = cli.json(
         "app",
@@ -77,12 +108,12 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
     assert details["lph"] == "LPH LPPOM MUI Maluku"
 
     out = tmp_path / "paket.pdf"
-    issued = cli.json("packet", app_id, "-o", str(out))
+    issued = cli.json("packet", "--as", "rina", app_id, "-o", str(out))
     assert issued["outcome"] == "issued" and issued["stage"] == "DOC_PREPARATION"
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(out.read_bytes())).pages)
     assert "Sagu lempeng original" in text and "Tepung sagu" in text
     assert "Pemanggangan di cetakan besi" in text and "Ana Pattiasina" in text
-    assert cli.json("packet", app_id)["outcome"] == "reused"
+    assert cli.json("packet", "--as", "rina", app_id)["outcome"] == "reused"
 
     verified = cli.json("doc", "verify", str(out))
     assert verified["ok"] is True and verified["application_id"] == int(app_id)
@@ -97,12 +128,12 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
     typo = cli("doc", "verify", str(tmp_path / "pakett.pdf"), ok=False)
     assert "no such file, nor a verification code" in typo.stderr
 
-    nothing = cli("packet", app_id, "--stage", "LPH_AUDIT", ok=False)
+    nothing = cli("packet", "--as", "rina", app_id, "--stage", "LPH_AUDIT", ok=False)
     assert "stages with packets: DOC_PREPARATION, SUBMITTED" in nothing.stderr
 
     # The submission's packet copies the preparation's product list; that document, stored on
     # its own, verifies on its own.
-    assert cli.json("packet", app_id, "--stage", "SUBMITTED")["outcome"] == "issued"
+    assert cli.json("packet", "--as", "rina", app_id, "--stage", "SUBMITTED")["outcome"] == "issued"
     verdicts = [
         cli.json("doc", "verify", str(path))["message"]
         for path in sorted((tmp_path / "packets").rglob("*.pdf"))

@@ -13,11 +13,25 @@ from tests.integration.test_cli import cli as cli  # the fixture
 def open_office(cli: Cli, tmp_path: Path) -> str:
     """An office with one UMKM, a consultant and an opened trademark application; its id."""
     cli.env.update(
-        SERTIFLOW_MAIL_DIR=str(tmp_path / "mail"), SERTIFLOW_STORAGE_DIR=str(tmp_path / "pk")
+        SERTIFLOW_MAIL_DIR=str(tmp_path / "mail"),
+        SERTIFLOW_STORAGE_DIR=str(tmp_path / "pk"),
+        SERTIFLOW_CHECKPOINT_DIR=str(tmp_path / "cp"),
     )
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
-    cli("user", "add", "admin", "--name", "Admin", "--role", "admin")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
+    cli("user", "add", "admin", "--name", "Admin", "--role", "admin", "--as", "sertiflow")
     return str(
         cli.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
     )
@@ -39,6 +53,28 @@ def test_the_worker_delivers_once_and_the_outbox_shows_it(cli: Cli, tmp_path: Pa
     assert cli.json("notifications", "--as", "rina", "--unread") == []
     listed = cli.json("outbox", "list", "--status", "done")
     assert {r["kind"] for r in listed} >= {"email_umkm", "notify_consultant"}
+
+
+def test_the_worker_cuts_one_checkpoint_a_day_and_verify_checks_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    app = open_office(cli, tmp_path)
+    cli("worker", "--once")
+    cli("worker", "--once")
+    (daily,) = (tmp_path / "cp").glob("journal-*.json")  # one a day, never overwritten
+    cli("app", "advance", app, "start_document_preparation", "--as", "rina")
+    verified = cli.json("audit", "verify", "--checkpoint", str(daily))
+    assert verified["ok"] and verified["checkpoints"] == 1
+    own = tmp_path / "own.json"
+    cli("audit", "checkpoint", "-o", str(own))
+    assert "never overwritten" in cli("audit", "checkpoint", "-o", str(own), ok=False).stderr
+    edited = json.loads(own.read_text()) | {"seq": 1}
+    own.write_text(json.dumps(edited))
+    refused = cli("audit", "verify", "--checkpoint", str(own), ok=False)
+    assert "not signed with this office's key, or it was edited" in refused.stdout
+    assert "error: audit log NOT intact: 1 problems" in refused.stderr
+    missing = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), ok=False)
+    assert "none.json is not a readable checkpoint" in missing.stderr
 
 
 def test_mail_preview_prints_the_last_steps_email_in_either_language(
@@ -86,12 +122,30 @@ def test_a_user_chooses_a_daily_digest_and_a_bad_address_is_refused(
     cli: Cli, tmp_path: Path
 ) -> None:
     open_office(cli, tmp_path)
-    refused = cli("user", "set", "rina", "--email", "rina@x.id\r\nBcc: evil@x.id", ok=False)
+    refused = cli(
+        "user", "set", "rina", "--as", "rina", "--email", "rina@x.id\r\nBcc: evil@x.id", ok=False
+    )
     assert "is not a valid address" in refused.stderr
-    assert "nothing to change" in cli("user", "set", "rina", ok=False).stderr
-    assert "no user 'nobody'" in cli("user", "set", "nobody", "--each-email", ok=False).stderr
-    cli("user", "set", "rina", "--email", "Rina@PLUT.example.id", "--daily-digest")
+    assert "nothing to change" in cli("user", "set", "rina", "--as", "rina", ok=False).stderr
+    assert (
+        "no user 'nobody'"
+        in cli("user", "set", "nobody", "--as", "sertiflow", "--each-email", ok=False).stderr
+    )
+    cli("user", "set", "rina", "--as", "rina", "--email", "Rina@PLUT.example.id", "--daily-digest")
     rina = next(u for u in cli.json("user", "list") if u["username"] == "rina")
     assert (rina["email"], rina["daily_digest"]) == ("rina@plut.example.id", True)
-    added = cli("user", "add", "xy", "--name", "X", "--role", "admin", "--email", "x@", ok=False)
+    added = cli(
+        "user",
+        "add",
+        "xy",
+        "--name",
+        "X",
+        "--role",
+        "admin",
+        "--email",
+        "x@",
+        "--as",
+        "admin",
+        ok=False,
+    )
     assert "is not a valid address" in added.stderr

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tests.support import Office, app_row, audit_rows, snapshot
-from workflow.audit import DETAILS, verify_chain
+from workflow.audit import DETAILS, IMAGE, verify_chain
 from workflow.directory import add_evidence, dossier
 from workflow.errors import InvalidInput, NotPermitted
 
@@ -26,7 +26,11 @@ def test_the_assigned_consultant_records_details_and_the_change_is_audited(
     assert row["details"] == {"nice_classes": "30"} and row["state"] == "INTAKE"
     entries = audit_rows(office, app)
     assert [e["trigger"] for e in entries] == ["@open", DETAILS, DETAILS]
-    assert entries[-1]["data"] == {"nice_classes": "30", "mark_name": ""}
+    assert entries[-1]["data"] == {
+        "nice_classes": "30",
+        "mark_name": "",
+        IMAGE: {"details": {"nice_classes": "30"}, "version": 3},  # what it set, for replay
+    }
     definition = office.workflow.registry.get("trademark")
     assert verify_chain(row, entries, lambda key, version: definition) == []
 
@@ -52,7 +56,7 @@ def test_a_newer_dossier_document_of_a_kind_replaces_the_older_one(office: Offic
         "nib",
         "NIB perubahan 2026.pdf",
         valid_until=None,
-        added_by=office.consultant,
+        acting=office.admin,
         now=office.clock(),
     )
     rows = [r for r in dossier(office.db, office.nib) if r["kind"] == "nib"]
@@ -65,6 +69,6 @@ def test_a_newer_dossier_document_of_a_kind_replaces_the_older_one(office: Offic
             "akta",
             "x.pdf",
             valid_until=None,
-            added_by=None,
+            acting=office.admin,
             now=office.clock(),
         )

@@ -247,6 +247,16 @@ def test_truncating_the_last_audit_row_is_detected(history: tuple[Office, int]) 
             "or altered",
         ),
         (None, "replaying the log gives FILED, the application says FORMALITY_EXAM"),
+        (
+            None,
+            "replaying the log gives version = 4, the application says 5: the row was edited "
+            "outside sertiflow",
+        ),
+        (
+            None,
+            "replaying the log gives deadline = None, the application says '2026-11-17': the "
+            "row was edited outside sertiflow",
+        ),
     ]
 
 

@@ -24,7 +24,7 @@ from tests.support import (
     snapshot,
     umkm_record,
 )
-from workflow.audit import MIGRATE, REASSIGN, verify_chain
+from workflow.audit import IMAGE, MIGRATE, REASSIGN, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.engine import Engine
 from workflow.errors import (
@@ -224,7 +224,11 @@ def test_after_reassignment_the_new_consultant_acts_and_the_old_may_not(office: 
     assert entry["actor_role"] == "admin"
     with office.db.connect() as conn:
         ids = {r.username: r.id for r in conn.execute(select(USERS.c.username, USERS.c.id))}
-    assert entry["data"] == {"from": ids["rina"], "to": ids["yosef"]}
+    assert entry["data"] == {
+        "from": ids["rina"],
+        "to": ids["yosef"],
+        IMAGE: {"assignee_id": ids["yosef"], "version": 2},
+    }
     assert row["assignee_id"] == ids["yosef"]
 
     with refused(office, NotPermitted, "is not assigned to rina"):
@@ -461,7 +465,8 @@ def test_an_application_keeps_its_version_until_an_admin_migrates_it(office: Off
     assert entry["trigger"] == MIGRATE
     assert (entry["from_state"], entry["to_state"]) == ("DOC_PREPARATION", "DOC_PREPARATION")
     assert (entry["process_key"], entry["process_version"]) == ("halal_regular", 2)
-    assert entry["data"] == {"from_version": 1, "to_version": 2}
+    assert entry["data"]["from_version"] == 1 and entry["data"]["to_version"] == 2
+    assert entry["data"][IMAGE]["process_version"] == 2
     assert entry["note"] == "SOP 2027"
     with office.db.connect() as conn:
         migrate_effects = conn.scalar(

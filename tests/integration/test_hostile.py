@@ -20,8 +20,20 @@ from tests.integration.test_cli import cli as cli  # the fixture
 
 
 def office(cli: Cli, tmp_path: Path) -> None:
-    cli("import", str(write(tmp_path / "r.csv", *GOOD)))
-    cli("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     cli("app", "open", "8100000000001", "trademark", "--as", "rina")
 
 
@@ -45,7 +57,7 @@ def test_an_unwritable_output_path_is_named(cli: Cli, tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     for args in (
-        ("packet", "1", "-o", str(blocked / "paket.pdf")),
+        ("packet", "1", "--as", "rina", "-o", str(blocked / "paket.pdf")),
         ("backlog", "--format", "pdf", "-o", str(blocked / "laporan.pdf")),
     ):
         result = cli(*args, ok=False)
@@ -81,6 +93,35 @@ def test_control_characters_in_imported_text_cannot_drive_the_terminal(
         shown = cli(*args).stdout
         assert "\x1b" not in shown and "\x07" not in shown and "\\x1b" in shown, shown
     assert printable("Ana\x1b[31m") == "Ana\\x1b[31m"
+
+
+def test_hostile_registry_files_are_refused_in_one_line_without_a_database(
+    tmp_path: Path,
+) -> None:
+    """Files built to exhaust memory or time, or to crash the reader: each refused by name."""
+    header = "NIB;Nama Usaha;Nama Pemilik;Skala;Kabupaten/Kota\n"
+    good = "8100000000001;Sagu;Ana;Mikro;Ambon\n"
+    files = {
+        "endless-row.csv": (header + ";" * 1_100_000).encode(),
+        "latin1.csv": (header + good * 3).encode() + b"8100000000002;Caf\xe9;Ana;Mikro;Ambon\n",
+        "huge-cell.csv": (header + good.replace("Sagu", "x" * 5_000)).encode(),
+        "many-rows.csv": (header + good * 30).encode(),
+    }
+    says = {
+        "endless-row.csv": "line 2: one row runs over more than 1,000,000 characters",
+        "latin1.csv": "is not UTF-8 text (line 5 is not)",
+        "huge-cell.csv": "row 2, column 'Nama Usaha': the cell holds 5,000 characters",
+        "many-rows.csv": "has more than 20 rows (row 22 is one too many)",
+    }
+    fresh = Cli(tmp_path / "never-created.db")
+    fresh.env["SERTIFLOW_IMPORT_MAX_ROWS"] = "20"
+    for name, body in files.items():
+        path = tmp_path / name
+        path.write_bytes(body)
+        result = fresh("import", "--as", "sertiflow", str(path), "--dry-run", ok=False)
+        assert says[name] in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+    assert not fresh.db.exists()
 
 
 COMMANDS = [

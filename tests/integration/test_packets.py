@@ -24,9 +24,11 @@ from documents.signing import RecordTampered
 from documents.store import LocalStore
 from documents.verify import verify_code, verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office, trademark_in_preparation
+from workflow import journal
 from workflow.directory import replace_profile
 from workflow.errors import InvalidInput
 from workflow.facts import MaterialFacts, ProductFacts
+from workflow.permissions import acting_user
 from workflow.policy import Policy
 from workflow.settings import Settings
 
@@ -63,9 +65,10 @@ def service(office: Office, tmp_path: Path) -> PacketService:
 
 @pytest.fixture
 def trademark_app(office: Office) -> int:
-    with office.db.begin() as conn:
+    with journal.writing(office.db) as conn:
         replace_profile(
             conn,
+            acting_user(conn, office.admin),
             1,
             [ProductFacts("Sagu lempeng original", "Sagu lempeng khas Saparua, 250 g")],
             [

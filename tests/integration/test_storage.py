@@ -311,8 +311,20 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     db = tmp_path / "office.db"
     worker = bucket_cli(Cli(db), bucket, s3_endpoint, tmp_path / "worker-disk")
     worker("init")
-    worker("import", str(write(tmp_path / "registry.csv", *GOOD)))
-    worker("user", "add", "rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    worker("import", "--as", "sertiflow", str(write(tmp_path / "registry.csv", *GOOD)))
+    worker(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
     app = str(
         worker.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
     )
@@ -322,20 +334,20 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     assert worker.json("worker", "--once")["delivered"]["done"] >= 3  # the packet, among others
     [rendered] = [r for r in worker.json("outbox", "list") if r["kind"] == "render_packet"]
 
-    issued = worker.json("packet", app)  # the worker's packet, from the bucket
+    issued = worker.json("packet", "--as", "rina", app)  # the worker's packet, from the bucket
     digest = issued["sha256"]
     key = f"{PREFIX}/{digest[:2]}/{digest}.pdf"
     assert (issued["outcome"], issued["path"]) == ("reused", None)
     assert (rendered["result"]["code"], rendered["result"]["sha256"]) == (issued["code"], digest)
     assert issued["location"] == f"s3://{bucket}/{key}"
-    assert worker("packet", app).stdout.startswith(f"s3://{bucket}/{key}  (")
+    assert worker("packet", "--as", "rina", app).stdout.startswith(f"s3://{bucket}/{key}  (")
     assert not (tmp_path / "worker-disk").exists()
 
     other_disk = tmp_path / "other-machine"
     other_disk.mkdir()
     other = bucket_cli(Cli(db), bucket, s3_endpoint, other_disk)
     out = tmp_path / "downloads" / "paket.pdf"
-    fetched = other.json("packet", app, "-o", str(out))
+    fetched = other.json("packet", "--as", "rina", app, "-o", str(out))
     assert (fetched["outcome"], fetched["code"], fetched["sha256"]) == (
         "reused",
         issued["code"],
@@ -366,9 +378,10 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     assert list(other_disk.iterdir()) == []  # nothing was read from, or left on, local disk
 
     missing = bucket_cli(Cli(db), "sertiflow-missing", s3_endpoint, other_disk)
-    refused = missing("packet", app, ok=False)
+    refused = missing("packet", "--as", "rina", app, ok=False)
     assert f"bucket sertiflow-missing does not exist at {s3_endpoint}" in refused.stderr
     dead = bucket_cli(Cli(db), bucket, f"http://127.0.0.1:{free_port()}", other_disk)
     assert (
-        "cannot reach the object store at http://127.0.0.1:" in dead("packet", app, ok=False).stderr
+        "cannot reach the object store at http://127.0.0.1:"
+        in dead("packet", "--as", "rina", app, ok=False).stderr
     )

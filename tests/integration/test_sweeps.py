@@ -583,7 +583,7 @@ def _user_id(office: Office, username: str) -> int:
 def test_digests_are_queued_once_a_day_after_the_hour_for_digest_users_with_news(
     office: Office,
 ) -> None:
-    add_user(office.db, "maria", "Maria", Role.CONSULTANT, field="sdm")
+    add_user(office.db, "maria", "Maria", Role.CONSULTANT, acting=office.admin, field="sdm")
     with office.db.begin() as conn:
         conn.execute(
             update(USERS)

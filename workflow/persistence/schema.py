@@ -35,6 +35,7 @@ __all__ = [
     "Evidence",
     "IssuedDocument",
     "IssuedPacket",
+    "JournalEntry",
     "Material",
     "Notification",
     "OutboxMessage",
@@ -284,6 +285,26 @@ class AuditEntry(Base):
     process_version: Mapped[int] = mapped_column(Integer)
     dwell_seconds: Mapped[int] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class JournalEntry(Base):
+    """One entry of the office journal: a single append-only chain across the whole office.
+
+    It records each application step's new chain head (action ``step``) and every change to the
+    office's directory (users, dossiers, imports, profiles, packets), each hashing the previous
+    entry. No foreign keys: an entry outlives a row deleted behind sertiflow's back, which is
+    how that deletion is found.
+    """
+
+    __tablename__ = "journal"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(80))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -10,6 +10,7 @@ from workflow.model import Court, Deadline, Field, Phase, Role, State, Transitio
 __all__ = [
     "ANYONE",
     "CANCELLED",
+    "HALAL_DETAILS",
     "ISSUED_ON",
     "PLUT",
     "by_name",
@@ -101,3 +102,7 @@ def by_name(
     for name, templates in (documents or {}).items():
         named[name] = replace(named[name], documents=templates)
     return named
+
+
+HALAL_DETAILS = ("penyelia_halal", "lph", "pendamping", "lp3h", "verval_date", "verval_findings")
+"""The details both halal paths' documents print."""

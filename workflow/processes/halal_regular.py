@@ -32,6 +32,7 @@ from workflow.model import (
 from workflow.processes.common import (
     ANYONE,
     CANCELLED,
+    HALAL_DETAILS,
     ISSUED_ON,
     PLUT,
     by_name,
@@ -534,6 +535,7 @@ def _definition() -> ProcessDefinition:
         certificate_number=HALAL_CERTIFICATE_NUMBER,
         certificate_expiry=None,  # Pasal 42: valid while materials and process are unchanged
         description=__doc__ or "",
+        details=HALAL_DETAILS,
     )
 
 

@@ -21,6 +21,7 @@ from workflow.guards import SelfDeclareEligible, SelfDeclareNotEligible
 from workflow.model import Court, Deadline, ProcessDefinition, Role, State, Transition, Unit
 from workflow.processes.common import (
     CANCELLED,
+    HALAL_DETAILS,
     PLUT,
     by_name,
     cancel,
@@ -275,6 +276,7 @@ def _definition() -> ProcessDefinition:
         certificate_number=HALAL_CERTIFICATE_NUMBER,
         certificate_expiry=None,
         description=__doc__ or "",
+        details=HALAL_DETAILS,
     )
 
 

@@ -465,4 +465,14 @@ SNI = ProcessDefinition(
     certificate_number=SPPT_NUMBER,
     certificate_expiry=sppt_expiry,
     description=__doc__ or "",
+    details=(
+        "sni_number",
+        "sni_title",
+        "lspro",
+        "product_type",
+        "brand",
+        "nonconformities",
+        "corrective_actions",
+        "application_number",
+    ),
 )

@@ -573,4 +573,17 @@ TRADEMARK = ProcessDefinition(
     certificate_number=MARK_NUMBER,
     certificate_expiry=mark_expiry,
     description=__doc__ or "",
+    details=(
+        "mark_name",
+        "mark_type",
+        "nice_classes",
+        "goods",
+        "mark_description",
+        "label_file",
+        "application_number",
+        "refusal_date",
+        "refusal_grounds",
+        "refusal_letter_number",
+        "response_arguments",
+    ),
 )

@@ -1,0 +1,279 @@
+"""Tampering that needs no hash work is caught, and checkpoints catch the rest: the office
+journal and the replayed application row, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, Engine, delete, select, update
+
+from tests.support import TRADEMARK_EVIDENCE, Office, seed_office
+from workflow.audit import GENESIS, IMAGE, entry_hash
+from workflow.errors import InvalidInput
+from workflow.journal import JOURNAL, load_checkpoint, save_checkpoint
+from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, OUTBOX, USERS
+from workflow.persistence.database import reading
+from workflow.persistence.migrate import downgrade, upgrade
+from workflow.verification import VerifyReport, verify_audit
+
+SECRET = b"k" * 40
+
+
+def _registered_mark(office: Office) -> int:
+    """A trademark that went all the way: certificate number, dates, details, reassignment."""
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
+    app = office.workflow.open_application(
+        office.nib, "trademark", office.consultant, details={"mark_name": "SAGU IBU ANA"}
+    )
+    for trigger in ("start_document_preparation", "billing_paid_and_submitted"):
+        office.clock.advance(days=1)
+        office.workflow.advance(app, trigger, office.consultant)
+    office.workflow.reassign(app, office.other_consultant, office.admin)
+    return app
+
+
+def _verify(office: Office, *checkpoints: dict[str, Any]) -> VerifyReport:
+    with reading(office.db).connect() as conn:
+        return verify_audit(conn, office.workflow.registry, checkpoints=checkpoints, secret=SECRET)
+
+
+def _problems(office: Office, *checkpoints: dict[str, Any]) -> list[str]:
+    report = _verify(office, *checkpoints)
+    found = [f"#{p.application_id}: {p.problem}" for p in report.problems]
+    return found + [f"{p.subject}: {p.problem}" for p in report.journal_problems]
+
+
+def _tamper(office: Office, *statements: Any) -> None:
+    with office.db.begin() as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+@pytest.fixture
+def mark(office: Office) -> int:
+    app = _registered_mark(office)
+    office.workflow.open_application(office.other_nib, "sni", office.consultant)
+    assert _problems(office) == []
+    return app
+
+
+def test_an_untouched_office_verifies_with_its_journal(office: Office, mark: int) -> None:
+    report = _verify(office)
+    # the system account, 4 users, 7 documents; then each application's steps
+    assert report.ok and report.applications == 2 and report.journal_entries > 10
+
+
+def test_the_last_entry_removed_and_the_row_set_back_is_caught(office: Office, mark: int) -> None:
+    with office.db.connect() as conn:
+        last, before = (
+            conn.execute(
+                select(AUDIT).where(AUDIT.c.application_id == mark).order_by(AUDIT.c.seq.desc())
+            )
+            .mappings()
+            .fetchmany(2)
+        )
+    _tamper(
+        office,
+        delete(AUDIT).where(AUDIT.c.id == last["id"]),
+        update(APPLICATIONS)
+        .where(APPLICATIONS.c.id == mark)
+        .values(
+            audit_seq=before["seq"],
+            audit_head=before["hash"],
+            state=before["to_state"],
+            assignee_id=before["data"][IMAGE].get("assignee_id", 3),
+            version=before["seq"],
+        ),
+    )
+    assert any(
+        "the office journal records entry 5 as the chain's last, the application 4" in p
+        for p in _problems(office)
+    ), _problems(office)
+
+
+def test_a_whole_application_deleted_with_its_rows_is_caught(office: Office, mark: int) -> None:
+    _tamper(
+        office,
+        delete(OUTBOX).where(OUTBOX.c.application_id == mark),
+        delete(AUDIT).where(AUDIT.c.application_id == mark),
+        delete(APPLICATIONS).where(APPLICATIONS.c.id == mark),
+    )
+    assert _problems(office) == [
+        f"#{mark}: the journal records this application (entry 5 of its chain), but it is gone "
+        "from the database: deleted outside sertiflow"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("certificate_number", "IDM000000999"),
+        ("assignee_id", None),
+        ("deadline", date(2030, 1, 1)),
+        ("details", {"mark_name": "MEREK LAIN"}),
+        ("version", 99),
+        ("filed_on", None),
+        ("title", "dipalsukan"),
+    ],
+)
+def test_a_column_the_history_determines_edited_in_place_is_caught(
+    office: Office, mark: int, column: str, value: object
+) -> None:
+    _tamper(office, update(APPLICATIONS).where(APPLICATIONS.c.id == mark).values({column: value}))
+    found = _problems(office)
+    assert len(found) == 1 and found[0].startswith(f"#{mark}: replaying the log gives {column} =")
+    assert found[0].endswith("the row was edited outside sertiflow")
+
+
+def test_the_business_an_application_belongs_to_edited_is_caught(office: Office, mark: int) -> None:
+    with office.db.connect() as conn:
+        other = conn.scalar(select(APPLICATIONS.c.umkm_id).where(APPLICATIONS.c.id != mark))
+    _tamper(office, update(APPLICATIONS).where(APPLICATIONS.c.id == mark).values(umkm_id=other))
+    assert [p for p in _problems(office) if "umkm_id" in p]
+
+
+def test_users_and_dossier_documents_edited_inserted_or_deleted_are_caught(
+    office: Office, mark: int
+) -> None:
+    kinds = sorted(TRADEMARK_EVIDENCE)
+    _tamper(office, update(USERS).where(USERS.c.username == office.admin).values(username="x"))
+    assert _problems(office) == [
+        "user:2: username differs from what the journal recorded: edited outside sertiflow"
+    ]
+    _tamper(
+        office,
+        update(USERS).where(USERS.c.username == "x").values(username=office.admin),
+        update(USERS).where(USERS.c.username == office.owner).values(role="admin"),
+        update(EVIDENCE).where(EVIDENCE.c.kind == kinds[0]).values(reference="palsu.pdf"),
+    )
+    assert sorted(_problems(office)) == [
+        f"evidence:1:{kinds[0]}: reference differs from what the journal recorded: edited "
+        "outside sertiflow",
+        "user:5: role differs from what the journal recorded: edited outside sertiflow",
+    ]
+    _tamper(
+        office,
+        update(USERS).where(USERS.c.username == office.owner).values(role="umkm"),
+        update(EVIDENCE).where(EVIDENCE.c.kind == kinds[0]).values(reference=f"{kinds[0]}.pdf"),
+        delete(EVIDENCE).where(EVIDENCE.c.kind == kinds[1]),
+        USERS.insert().values(username="mallory", full_name="M", role="admin", active=True),
+    )
+    assert sorted(_problems(office)) == [
+        f"evidence:1:{kinds[1]}: in the office journal but gone: deleted outside sertiflow",
+        "user:6: not in the office journal: inserted outside sertiflow",
+    ]
+
+
+def test_journal_entries_edited_or_removed_are_caught(office: Office, mark: int) -> None:
+    _tamper(office, update(JOURNAL).where(JOURNAL.c.seq == 3).values(actor_id=99))
+    assert _problems(office) == ["user:3: content does not match its hash: edited"]
+    with office.db.connect() as conn:
+        actor = conn.scalar(select(USERS.c.id).where(USERS.c.username == "sertiflow"))
+    _tamper(
+        office,
+        update(JOURNAL).where(JOURNAL.c.seq == 3).values(actor_id=2),
+        delete(JOURNAL).where(JOURNAL.c.seq == 4),
+    )
+    found = _problems(office)
+    assert "user:5: expected entry 4: journal entries were removed" in found
+    assert actor is not None
+
+
+def _rewrite_journal(conn: Connection, keep: int) -> None:
+    """What someone holding the database but not the key can do: drop entries and recompute
+    every later hash so that the journal's own chain holds."""
+    rows = [dict(r) for r in conn.execute(select(JOURNAL).order_by(JOURNAL.c.seq)).mappings()]
+    conn.execute(delete(JOURNAL))
+    prev, seq = GENESIS, 0
+    for row in rows:
+        if row["seq"] == keep:
+            continue
+        seq += 1
+        row.update(seq=seq, prev_hash=prev)
+        row["hash"] = prev = entry_hash(prev, row)
+        conn.execute(JOURNAL.insert().values(**row))
+
+
+def test_a_checkpoint_proves_the_journal_before_it_was_not_rewritten(
+    office: Office, mark: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "journal-2026-12-01.json"
+    save_checkpoint(office.db, SECRET, office.clock(), path)
+    checkpoint = load_checkpoint(path)
+    office.workflow.advance(mark, "formality_exam_started", office.other_consultant)
+    assert _problems(office, checkpoint) == []  # the office works on after the checkpoint
+    # a user deleted, and the journal rewritten so that its chain holds without it
+    with office.db.begin() as conn:
+        conn.execute(delete(USERS).where(USERS.c.username == "sertiflow"))
+        _rewrite_journal(conn, keep=1)
+    assert _problems(office) == []  # without the checkpoint, nothing shows
+    assert _problems(office, checkpoint) == [
+        f"checkpoint of {checkpoint['cut_at']}: the journal's entry differs from the "
+        "checkpoint's: the history before the checkpoint was rewritten"
+    ]
+
+
+def test_a_checkpoint_beyond_a_truncated_journal_or_not_ours_is_refused(
+    office: Office, mark: int, tmp_path: Path
+) -> None:
+    checkpoint = save_checkpoint(office.db, SECRET, office.clock(), tmp_path / "c.json")
+    forged = {**checkpoint, "seq": 1}
+    with office.db.begin() as conn:
+        last = conn.scalar(select(JOURNAL.c.seq).order_by(JOURNAL.c.seq.desc()).limit(1))
+        conn.execute(delete(JOURNAL).where(JOURNAL.c.seq == last))
+    found = _problems(office, checkpoint, forged)
+    assert any("before the checkpoint's" in p for p in found), found
+    assert any("not signed with this office's key" in p for p in found), found
+    with reading(office.db).connect() as conn:
+        other_key = verify_audit(
+            conn, office.workflow.registry, checkpoints=[checkpoint], secret=b"z" * 40
+        )
+    assert any("not signed" in p.problem for p in other_key.journal_problems)
+
+
+def test_checkpoint_files_are_never_overwritten_and_bad_ones_are_named(
+    office: Office, tmp_path: Path
+) -> None:
+    path = tmp_path / "c.json"
+    save_checkpoint(office.db, SECRET, office.clock(), path)
+    before = path.read_text()
+    with pytest.raises(InvalidInput, match="never overwritten"):
+        save_checkpoint(office.db, SECRET, office.clock(), path)
+    assert path.read_text() == before
+    for content in ("{", json.dumps({"format": "x"}), "[]", "\xff"):
+        bad = tmp_path / "bad.json"
+        bad.write_text(content, encoding="latin-1")
+        with pytest.raises(InvalidInput, match=r"bad.json is not a"):
+            load_checkpoint(bad)
+
+
+def test_an_office_upgraded_to_the_journal_verifies_and_then_catches_edits(
+    db: Engine,
+) -> None:
+    office = seed_office(db)
+    app = _registered_mark(office)
+    downgrade(db, "0004")
+    with db.begin() as conn:  # the chains as schema 0004 wrote them: no columns recorded
+        for app_id in (app,):
+            prev = GENESIS
+            rows = conn.execute(
+                select(AUDIT).where(AUDIT.c.application_id == app_id).order_by(AUDIT.c.seq)
+            ).mappings()
+            for row in [dict(r) for r in rows]:
+                row["data"] = {k: v for k, v in row["data"].items() if k != IMAGE}
+                row["prev_hash"] = prev
+                row["hash"] = prev = entry_hash(prev, row)
+                conn.execute(update(AUDIT).where(AUDIT.c.id == row["id"]).values(**row))
+            conn.execute(
+                update(APPLICATIONS).where(APPLICATIONS.c.id == app_id).values(audit_head=prev)
+            )
+    upgrade(db)
+    assert _problems(office) == []
+    office.workflow.advance(app, "formality_exam_started", office.other_consultant)
+    assert _problems(office) == []
+    _tamper(office, update(APPLICATIONS).where(APPLICATIONS.c.id == app).values(title="dipalsukan"))
+    assert [p for p in _problems(office) if "title" in p]

@@ -1,0 +1,174 @@
+"""``audit verify``: every application's chain, the office journal, and the rows they vouch for.
+
+Read it all in one snapshot (``persistence.database.reading``): a live office then never gets a
+false alarm from a step that committed halfway through the read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from sqlalchemy import Connection, Table, select
+
+from workflow.audit import IMAGE_COLUMNS, ChainProblem, plain, verify_chain
+from workflow.directory import EVIDENCE_IMAGE, USER_IMAGE
+from workflow.journal import (
+    JOURNAL,
+    JournalProblem,
+    JournalReplay,
+    check_checkpoint,
+    replay_journal,
+)
+from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, USERS
+from workflow.processes import ProcessRegistry
+
+__all__ = ["VerifyReport", "verify_audit"]
+
+
+@dataclass
+class VerifyReport:
+    """What ``verify_audit`` checked and found."""
+
+    applications: int = 0
+    entries: int = 0
+    journal_entries: int = 0
+    problems: list[ChainProblem] = field(default_factory=list)
+    journal_problems: list[JournalProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """No problem found."""
+        return not self.problems and not self.journal_problems
+
+
+def verify_audit(
+    conn: Connection,
+    registry: ProcessRegistry,
+    app_id: int | None = None,
+    *,
+    checkpoints: Sequence[Mapping[str, Any]] = (),
+    secret: bytes = b"",
+) -> VerifyReport:
+    """Check every application's audit chain (or one) and that replaying it gives the row; the
+    office journal's chain, that it holds every application's head and the users and dossier
+    documents as they are; and that it still holds what each of ``checkpoints`` fixed (signed
+    with ``secret``)."""
+    report = VerifyReport()
+    marks = [int(c["seq"]) for c in checkpoints if isinstance(c.get("seq"), int)]
+    journal = replay_journal(
+        conn.execution_options(yield_per=2000)
+        .execute(select(JOURNAL).order_by(JOURNAL.c.seq))
+        .mappings(),
+        marks,
+    )
+    report.journal_entries = journal.entries
+    report.journal_problems.extend(journal.problems)
+    for checkpoint in checkpoints:
+        report.journal_problems.extend(check_checkpoint(checkpoint, secret, journal))
+    _verify_applications(conn, registry, app_id, journal, report)
+    if app_id is None:
+        report.journal_problems.extend(_compare_rows(conn, USERS, USER_IMAGE, journal, "user"))
+        report.journal_problems.extend(
+            _compare_rows(conn, EVIDENCE, EVIDENCE_IMAGE, journal, "evidence")
+        )
+    return report
+
+
+def _verify_applications(
+    conn: Connection,
+    registry: ProcessRegistry,
+    app_id: int | None,
+    journal: JournalReplay,
+    report: VerifyReport,
+) -> None:
+    apps = select(
+        APPLICATIONS.c.id,
+        APPLICATIONS.c.audit_seq,
+        APPLICATIONS.c.audit_head,
+        *(APPLICATIONS.c[c] for c in IMAGE_COLUMNS),
+    ).order_by(APPLICATIONS.c.id)
+    entries = select(AUDIT).order_by(AUDIT.c.application_id, AUDIT.c.seq)
+    if app_id is not None:
+        apps = apps.where(APPLICATIONS.c.id == app_id)
+        entries = entries.where(AUDIT.c.application_id == app_id)
+    unseen = dict(journal.applications)
+    chains = _chains(conn.execution_options(yield_per=2000).execute(entries).mappings())
+    pending = next(chains, None)
+    for app in conn.execute(apps).mappings():
+        report.applications += 1
+        own: list[Mapping[str, Any]] = []
+        while pending is not None and pending[0] <= app["id"]:
+            if pending[0] == app["id"]:
+                own = pending[1]
+            else:
+                report.problems.append(_orphan_rows(pending[0]))
+            pending = next(chains, None)
+        report.entries += len(own)
+        report.problems.extend(verify_chain(app, own, registry.get))
+        head = unseen.pop(app["id"], None)
+        if head != (app["audit_seq"], app["audit_head"]):
+            report.problems.append(_unjournalled(app, head))
+    if app_id is None:
+        if pending is not None:
+            report.problems.append(_orphan_rows(pending[0]))
+        report.problems.extend(
+            ChainProblem(
+                gone,
+                None,
+                f"the journal records this application (entry {seq} of its chain), but it is "
+                "gone from the database: deleted outside sertiflow",
+            )
+            for gone, (seq, _) in sorted(unseen.items())
+        )
+
+
+def _orphan_rows(app_id: int) -> ChainProblem:
+    return ChainProblem(app_id, None, "audit rows of an application that does not exist")
+
+
+def _unjournalled(app: Mapping[Any, Any], head: tuple[int, str] | None) -> ChainProblem:
+    if head is None:
+        text = "the office journal never recorded this application: inserted outside sertiflow"
+    else:
+        text = (
+            f"the office journal records entry {head[0]} as the chain's last, the application "
+            f"{app['audit_seq']}: entries were removed or the row was set back"
+        )
+    return ChainProblem(int(app["id"]), None, text)
+
+
+def _compare_rows(
+    conn: Connection, rows: Table, columns: Sequence[str], journal: JournalReplay, kind: str
+) -> Iterator[JournalProblem]:
+    """The rows of ``rows`` that differ from the journal's last image of them."""
+    key = [rows.c.id] if kind == "user" else [rows.c.umkm_id, rows.c.kind]
+    expected = {s: image for s, image in journal.images.items() if s.startswith(f"{kind}:")}
+    query = select(*key, *(rows.c[c] for c in columns)).order_by(*key)
+    for row in conn.execute(query).mappings():
+        subject = ":".join([kind, *(str(row[k.name]) for k in key)])
+        image = expected.pop(subject, None)
+        if image is None:
+            yield JournalProblem(
+                None, subject, "not in the office journal: inserted outside sertiflow"
+            )
+            continue
+        changed = [c for c in columns if image.get(c) != plain(row[c])]
+        if changed:
+            yield JournalProblem(
+                None,
+                subject,
+                f"{', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} from "
+                "what the journal recorded: edited outside sertiflow",
+            )
+    for subject in sorted(expected):
+        yield JournalProblem(
+            None, subject, "in the office journal but gone: deleted outside sertiflow"
+        )
+
+
+def _chains(rows: Iterator[Any]) -> Iterator[tuple[int, list[Mapping[str, Any]]]]:
+    for app_id, group in groupby(rows, key=lambda r: int(r["application_id"])):
+        yield app_id, list(group)
