@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d
 # WeasyPrint needs Pango; HarfBuzz's subsetter halves PDF writing time.
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
-.PHONY: run test lint typecheck pytest bench clean system-deps lock
+.PHONY: run test lint typecheck pytest bench clean system-deps lock mutation
 
 system-deps:
 	@if command -v dpkg >/dev/null 2>&1; then \
@@ -62,7 +62,14 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.bench_transitions
 	$(BIN)/python -m bench.bench_backlog
 	$(BIN)/python -m bench.bench_memory
+	$(BIN)/python -m bench.bench_import  # about 2 minutes: 10 and 50 MB registries, 300,000 bad rows
 	$(BIN)/python -m bench.bench_workers  # needs Redis on 127.0.0.1:6379 (uses database 13)
+
+# Mutation testing (mutmut) of the modules in pyproject.toml's [tool.sertiflow.mutation], each
+# with the tests that cover it; prints the score per module and in total. Takes a while: pick
+# modules with MUTATE="workflow/calendar.py documents/signing.py", workers with MUTATION_JOBS=1.
+mutation: system-deps $(STAMP)
+	$(BIN)/python -m tests.mutation $(MUTATE)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import Engine
@@ -18,6 +19,7 @@ from documents.render import Renderer
 from tests.support import seed_office, umkm_record
 from workflow.directory import replace_profile, umkm_id_by_nib, upsert_umkm
 from workflow.facts import MaterialFacts, ProductFacts
+from workflow.permissions import acting_user
 from workflow.settings import Settings
 
 SECRET_FILE = "/etc/passwd"
@@ -62,13 +64,56 @@ def hostile(url: str) -> list[str]:
     ]
 
 
+def _direct_strings(obj: pikepdf.Object) -> Iterator[bytes]:
+    """The strings and names in ``obj`` and the arrays and dictionaries written inside it (an
+    indirect object it refers to is one of ``pdf.objects`` and is read on its own)."""
+    if isinstance(obj, pikepdf.String):
+        yield bytes(obj)  # as written
+        yield str(obj).encode()  # decoded: a title may be written in UTF-16
+    elif isinstance(obj, pikepdf.Name):
+        yield str(obj).encode()
+    elif isinstance(obj, pikepdf.Array | pikepdf.Dictionary | pikepdf.Stream):
+        children = obj.values() if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream) else obj
+        for child in children:  # numbers and booleans come as Python's int, Decimal, bool
+            if isinstance(child, pikepdf.Object) and not child.is_indirect:
+                yield from _direct_strings(child)
+
+
+def _is_attachment(obj: pikepdf.Object) -> bool:
+    if not isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
+        return False
+    kind, subtype = obj.get("/Type"), obj.get("/Subtype")
+    return kind in (pikepdf.Name.EmbeddedFile, pikepdf.Name.Filespec) or (
+        subtype == pikepdf.Name.FileAttachment
+    )
+
+
 def pdf_facts(path: Path) -> tuple[str, bytes, bool]:
+    """The PDF's text, everything it holds, and whether it embeds a file.
+
+    Content streams and embedded files are compressed, so the file's bytes alone say nothing:
+    everything is the raw file, every stream decompressed, every string and name of every
+    object, each attached file, and the text (glyphs are written as font codes, not letters).
+    """
     data = path.read_bytes()
     reader = PdfReader(io.BytesIO(data))
     # pypdf decodes some fallback-font runs (Arabic, emoji pages) with NULs between letters
     text = "\n".join(page.extract_text() for page in reader.pages).replace("\x00", "")
+    parts = [data, text.encode()]
     embedded = b"/EmbeddedFile" in data or bool(reader.attachments)
-    return text, data, embedded
+    with pikepdf.open(path) as pdf:
+        for obj in pdf.objects:
+            parts.extend(_direct_strings(obj))
+            embedded = embedded or _is_attachment(obj)
+            if isinstance(obj, pikepdf.Stream):
+                try:
+                    parts.append(obj.read_bytes())
+                except pikepdf.PdfError:  # an image format qpdf does not decode
+                    parts.append(obj.read_raw_bytes())
+        for spec in pdf.attachments.values():
+            embedded = True
+            parts.append(spec.get_file().read_bytes())
+    return text, b"\n".join(parts), embedded
 
 
 def test_hostile_text_in_every_free_text_field_renders_as_text_and_fetches_nothing(
@@ -86,6 +131,7 @@ def test_hostile_text_in_every_free_text_field_renders_as_text_and_fetches_nothi
         umkm_id = umkm_id_by_nib(conn, nib)
         replace_profile(
             conn,
+            acting_user(conn, office.admin),
             umkm_id,
             [
                 ProductFacts(
@@ -111,10 +157,10 @@ def test_hostile_text_in_every_free_text_field_renders_as_text_and_fetches_nothi
 
     stored = service.issue(app)
 
-    text, data, embedded = pdf_facts(Path(stored.location))  # a local store: a path
+    text, everything, embedded = pdf_facts(Path(stored.location))  # a local store: a path
     assert Probe.hits == []
     assert renderer.fetcher.refused == []  # escaped markup asks for nothing at all
-    assert not embedded and SECRET_TEXT not in data
+    assert not embedded and SECRET_TEXT not in everything
     assert "<script>alert(1)</script>" in text
     assert 'rel="attachment"' in text
     assert "#994" in text  # all 1,000 products across pages (#999 is right-to-left text)
@@ -140,9 +186,9 @@ def test_the_fetcher_refuses_files_and_hosts_even_if_markup_got_through(
     pdf = renderer.pdf(html).data
     path = tmp_path / "probe.pdf"
     path.write_bytes(pdf)
-    _, data, embedded = pdf_facts(path)
+    _, everything, embedded = pdf_facts(path)
     assert Probe.hits == []
-    assert not embedded and SECRET_TEXT not in data
+    assert not embedded and SECRET_TEXT not in everything
     refused = " ".join(renderer.fetcher.refused)
     assert f"{probe}/img" in refused and f"file://{SECRET_FILE}" in refused
     assert f"{probe}/attach" in refused and SECRET_FILE in refused

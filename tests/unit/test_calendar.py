@@ -114,3 +114,11 @@ def test_working_days_left_over_a_weekend_count_the_end_day_not_the_start_day() 
     assert CALENDAR.working_days_between(saturday, monday) == 1  # Monday counts
     assert CALENDAR.working_days_between(friday, saturday) == 0  # Friday has passed
     assert CALENDAR.working_days_between(saturday, date(2026, 11, 8)) == 0  # to Sunday
+
+
+def test_a_new_calendar_names_holidays_in_indonesian() -> None:
+    calendar = WorkingCalendar()  # built here, not at import: the names come from its setup
+    assert calendar.closed_reason(date(2026, 1, 1)) == "Tahun Baru Masehi"
+    assert calendar.closed_reason(date(2026, 3, 20)) == "Cuti Bersama Hari Raya Idul Fitri"
+    assert calendar.closed_reason(date(2026, 3, 21)) == "Hari Raya Idul Fitri"  # a Saturday
+    assert calendar.closed_reason(date(2026, 8, 17)) == "Hari Kemerdekaan Republik Indonesia"

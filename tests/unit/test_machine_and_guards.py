@@ -245,6 +245,17 @@ def test_every_failed_criterion_is_named_in_one_reason() -> None:
     assert reason.endswith("use 'go_regular' to move to the regular path")
 
 
+def test_the_refusal_lists_the_failed_criteria_separated_by_semicolons() -> None:
+    reason = SelfDeclareEligible("go_regular")(
+        context(umkm=umkm(production_sites=2, simple_process=False))
+    )
+    assert reason == (
+        "not eligible for self-declare: 2 production sites; at most 1 allowed; the production "
+        "process is not simple (manual or semi-automatic). Correct the UMKM's registry row and "
+        "import it again, or use 'go_regular' to move to the regular path"
+    )
+
+
 # --------------------------------------------------------------------------- deadlines
 
 
@@ -346,6 +357,14 @@ def test_the_renewal_window_is_closed_once_the_grace_period_is_over() -> None:
     assert reason is not None
     assert "grace period ended on 2026-10-01" in reason
     assert RenewalWindowOpen()(context(certificate_expires_on=date(2026, 5, 2))) is None
+
+
+def test_a_lapsed_renewal_says_the_mark_can_only_be_filed_again() -> None:
+    lapsed = context(certificate_expires_on=date(2026, 4, 1))
+    assert RenewalWindowOpen()(lapsed) == (
+        "the renewal grace period ended on 2026-10-01, 6 months after expiry; the mark can only "
+        "be filed again"
+    )
 
 
 def test_the_grace_period_runs_six_months_after_expiry() -> None:
