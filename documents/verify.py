@@ -147,7 +147,7 @@ def verify_code(db: sa.Engine, secret: bytes, code: str) -> Verdict:
     wanted = code.strip().upper()
     if not is_code(wanted):
         return Verdict(
-            "unknown", f"{code!r} is not a verification code; they read like SF-7K3Q-9XWD"
+            "unknown", f"{code!r} is not a verification code; they read like SF-7K3Q-2XWD"
         )
     with reading(db).connect() as conn:
         found = _record(conn, "code", wanted)

@@ -78,7 +78,7 @@ def doc() -> None:
 @reports_errors
 def doc_verify(state: State, file_or_code: str) -> None:
     """Was FILE issued by this office, for which application and stage, and is it unaltered?
-    Or, for a CODE printed on paper (SF-7K3Q-9XWD): what was issued under it?"""
+    Or, for a CODE printed on paper (SF-7K3Q-2XWD): what was issued under it?"""
     from documents.verify import is_code, verify_code, verify_pdf
 
     path = Path(file_or_code)
@@ -91,7 +91,7 @@ def doc_verify(state: State, file_or_code: str) -> None:
     else:
         raise InvalidInput(
             f"{file_or_code}: no such file, nor a verification code (they read like "
-            "SF-7K3Q-9XWD); give the PDF or the code printed on it"
+            "SF-7K3Q-2XWD); give the PDF or the code printed on it"
         )
     if state.as_json:
         print_json(
