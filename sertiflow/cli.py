@@ -505,7 +505,8 @@ def audit() -> None:
     "checkpoint_files",
     multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A checkpoint 'audit checkpoint' wrote: prove nothing before it changed (repeatable).",
+    help="A checkpoint 'audit checkpoint' wrote: prove nothing before it changed (repeatable; "
+    "default: every journal-*.json in SERTIFLOW_CHECKPOINT_DIR).",
 )
 @pass_state
 @reports_errors
@@ -513,6 +514,8 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
     """Check every hash chain, that replaying the log gives each application's row, and the
     office journal: that no application, user or dossier document was added, changed or
     deleted behind sertiflow's back."""
+    if not checkpoint_files:  # the worker's daily ones
+        checkpoint_files = tuple(sorted(Path(state.settings.checkpoint_dir).glob("journal-*.json")))
     checkpoints = [load_checkpoint(path) for path in checkpoint_files]
     runtime = state.runtime()
     with reading(runtime.db).connect() as conn:  # one snapshot; writers carry on meanwhile
@@ -526,6 +529,7 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
     problems = [asdict(p) for p in report.problems]
     journal_problems = [asdict(p) for p in report.journal_problems]
     count = len(problems) + len(journal_problems)
+    unvouched = report.journal_entries - max((int(c["seq"]) for c in checkpoints), default=0)
     broken = f"audit log NOT intact: {count} problems in {report.applications} applications"
     if state.as_json:
         document: dict[str, Any] = {
@@ -534,6 +538,7 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
             "entries": report.entries,
             "journal_entries": report.journal_entries,
             "checkpoints": len(checkpoints),
+            "entries_after_newest_checkpoint": unvouched,
             "problems": problems,
             "journal_problems": journal_problems,
         }
@@ -558,10 +563,16 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
         )
     if not report.ok:
         raise SertiflowError(broken)
-    fixed = f", {len(checkpoints)} checkpoints hold" if checkpoints else ""
     say(
         f"audit log intact: {report.applications} applications, {report.entries} entries, "
-        f"{report.journal_entries} journal entries verified{fixed}"
+        f"{report.journal_entries} journal entries verified; "
+        + (
+            f"{len(checkpoints)} checkpoints hold, {unvouched} entries "
+            "are newer than the newest (nothing outside the database vouches for those yet)"
+            if checkpoints
+            else "no checkpoint given: removing the newest entries together with what they "
+            "record would not show (see 'sertiflow audit checkpoint')"
+        )
     )
 
 

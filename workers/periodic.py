@@ -8,6 +8,7 @@ from pathlib import Path
 
 from workers.context import WorkerContext
 from workers.sweeps import SweepReport, queue_digests, sweep_deadlines, sweep_renewals
+from workflow.errors import SertiflowError
 from workflow.journal import save_checkpoint
 
 __all__ = ["daily_checkpoint", "run_sweeps"]
@@ -45,6 +46,10 @@ def daily_checkpoint(ctx: WorkerContext) -> Path | None:
     path = Path(ctx.settings.checkpoint_dir) / f"journal-{ctx.workflow.today(now).isoformat()}.json"
     if path.exists():
         return None
-    save_checkpoint(ctx.db, ctx.settings.secret_key.encode(), now, path)
+    try:
+        save_checkpoint(ctx.db, ctx.settings.secret_key.encode(), now, path)
+    except (OSError, SertiflowError) as error:  # deliveries must go on; the next hour retries
+        _log.error("journal checkpoint not written to %s: %s", path, error)
+        return None
     _log.info("journal checkpoint written to %s", path)
     return path

@@ -35,6 +35,7 @@ __all__ = [
     "REASSIGN",
     "ChainProblem",
     "entry_hash",
+    "loaded",
     "plain",
     "verify_chain",
 ]
@@ -81,6 +82,17 @@ def entry_hash(prev_hash: str, entry: Mapping[str, Any]) -> str:
     return hashlib.sha256((prev_hash + text).encode()).hexdigest()
 
 
+def loaded(value: Any) -> Any:
+    """A JSON column's value as read: SQLite hands JSON text back when the column is read as
+    text (see ``verification``), so that a row edited into invalid JSON is reported, not raised."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def plain(value: Any) -> Any:
     """``value`` as the JSON an entry stores: dates and times in ISO format."""
     if isinstance(value, datetime):
@@ -125,7 +137,11 @@ def verify_chain(
         if entry_hash(entry["prev_hash"], entry) != entry["hash"]:
             problem(seq, "content does not match its hash: the row was edited")
         state = _replay_step(entry, state, definition_of, partial(problem, seq))
-        image.update((entry["data"] or {}).get(IMAGE, {}))
+        data = entry["data"] or {}
+        if isinstance(data, dict) and isinstance(data.get(IMAGE, {}), dict):
+            image.update(data.get(IMAGE, {}))
+        else:
+            problem(seq, "its data is not what sertiflow writes: the row was edited")
         prev = entry["hash"]
         expected_seq += 1
     if expected_seq - 1 != application["audit_seq"] or prev != application["audit_head"]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -38,21 +40,26 @@ if TYPE_CHECKING:
     from workflow.umkm_import import UmkmRecord
 
 __all__ = [
+    "EMPTY_PROFILE",
     "EVIDENCE_IMAGE",
+    "UMKM_IMAGE",
     "USER_IMAGE",
     "UpsertCounts",
     "add_evidence",
     "add_user",
+    "digest",
     "dossier",
     "ensure_regencies",
     "ensure_system_user",
     "fits",
     "has_users",
     "journal_row",
+    "profile_digests",
     "record_import",
     "replace_profile",
     "set_user_contact",
     "umkm_by_nib",
+    "umkm_digest",
     "umkm_id_by_nib",
     "upsert_umkm",
 ]
@@ -119,6 +126,17 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
             .where(Application.umkm_id.in_(owners), Application.regency_code != regency)
             .values(regency_code=regency)
         )
+    rows_now = conn.execute(
+        select(Umkm.id, *(getattr(Umkm, c) for c in UMKM_IMAGE)).where(Umkm.nib.in_(nibs))
+    ).mappings()
+    journal.note(  # the caller's record_import says who: one entry a batch, not one a row
+        conn,
+        at=now,
+        actor_id=None,
+        action="umkm.set",
+        subject="umkm",
+        data={"digests": {str(row["id"]): umkm_digest(row) for row in rows_now}},
+    )
     updated = len(existing)
     return UpsertCounts(len(records) - updated, updated)
 
@@ -156,6 +174,61 @@ USER_IMAGE = ("username", "full_name", "role", "email", "field", "umkm_id", "act
 """The user columns the journal records whole with every change, and ``audit verify`` compares."""
 EVIDENCE_IMAGE = ("reference", "valid_until", "added_at", "added_by")
 """The dossier document columns the journal records and ``audit verify`` compares."""
+
+
+UMKM_IMAGE = (
+    "nib",
+    "name",
+    "owner_name",
+    "kind",
+    "scale",
+    "regency_code",
+    "email",
+    "phone",
+    "address",
+    "annual_turnover",
+    "production_sites",
+    "simple_process",
+    "products",
+    "language",
+)
+"""The UMKM columns whose digest the journal records with every import and ``audit verify``
+compares: what a packet prints about the business."""
+_PROFILE = (
+    (table(Product), ("name", "description")),
+    (table(Material), ("name", "category", "supplier", "halal_evidence")),
+    (table(ProcessStep), ("description",)),
+)
+
+
+def digest(values: Any) -> str:
+    """SHA-256 of ``values`` (nested lists of column values) as canonical JSON."""
+    text = json.dumps(values, default=plain, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def umkm_digest(row: Mapping[Any, Any]) -> str:
+    """The digest of a UMKM row's ``UMKM_IMAGE`` columns."""
+    return digest([plain(row[c]) for c in UMKM_IMAGE])
+
+
+EMPTY_PROFILE = digest([[], [], []])
+
+
+def profile_digests(conn: Connection, umkm_id: int | None = None) -> dict[int, str]:
+    """The digest of each business's products, materials and process steps, in order (of one
+    business, or of every business that has any)."""
+    parts: dict[int, list[list[list[Any]]]] = {}
+    for position, (rows, columns) in enumerate(_PROFILE):
+        query = select(rows.c.umkm_id, *(rows.c[c] for c in columns)).order_by(
+            rows.c.umkm_id, rows.c.position
+        )
+        if umkm_id is not None:
+            query = query.where(rows.c.umkm_id == umkm_id)
+        for row in conn.execute(query):
+            lists = parts.setdefault(row[0], [[], [], []])
+            lists[position].append([plain(v) for v in row[1:]])
+    return {owner: digest(lists) for owner, lists in parts.items()}
 
 
 def _utcnow() -> datetime:
@@ -432,14 +505,6 @@ def replace_profile(
             material.halal_evidence,
             f"material {material.name[:40]!r}'s halal evidence",
         )
-    journal.note(
-        conn,
-        at=_utcnow(),
-        actor_id=actor.id,
-        action="umkm.profile",
-        subject=f"umkm:{umkm_id}",
-        data={"products": len(products), "materials": len(materials), "steps": len(steps)},
-    )
     for model in (Product, Material, ProcessStep):
         conn.execute(delete(model).where(model.umkm_id == umkm_id))
     if products:
@@ -473,3 +538,16 @@ def replace_profile(
                 for i, step in enumerate(steps, start=1)
             ],
         )
+    journal.note(
+        conn,
+        at=_utcnow(),
+        actor_id=actor.id,
+        action="umkm.profile",
+        subject=f"profile:{umkm_id}",
+        data={
+            "products": len(products),
+            "materials": len(materials),
+            "steps": len(steps),
+            "digest": profile_digests(conn, umkm_id).get(umkm_id, EMPTY_PROFILE),
+        },
+    )

@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -143,6 +145,10 @@ class JournalReplay:
     """Each application's last chain head: (audit entries, hash)."""
     images: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The last whole row recorded for each user and dossier document, by subject."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """The digest of the last recorded content of each UMKM row and profile, by subject."""
+    issued: dict[str, str] = field(default_factory=dict)
+    """The file hash of each issued packet and document, by subject (``issued_packet:CODE``)."""
     marked: dict[int, str] = field(default_factory=dict)
     """The hashes of the entries asked for (the ones checkpoints fixed)."""
     problems: list[JournalProblem] = field(default_factory=list)
@@ -171,18 +177,35 @@ def replay_journal(rows: Iterable[Mapping[Any, Any]], marks: Iterable[int] = ())
             replay.problems.append(
                 JournalProblem(found, subject, "content does not match its hash: edited")
             )
-        data = row["data"] or {}
-        if row["action"] == STEP:
-            app_id = int(subject.partition(":")[2])
-            replay.applications[app_id] = (int(data["seq"]), str(data["hash"]))
-        elif "image" in data:
-            replay.images[subject] = data["image"]
+        try:
+            _fold(replay, str(row["action"]), subject, row["data"])
+        except (KeyError, ValueError, TypeError, AttributeError):
+            replay.problems.append(
+                JournalProblem(found, subject, "not an entry sertiflow writes: edited")
+            )
         seq, prev = found, str(row["hash"])
         if seq in wanted:
             replay.marked[seq] = prev
         replay.entries += 1
     replay.head = (seq, prev)
     return replay
+
+
+def _fold(replay: JournalReplay, action: str, subject: str, data: Any) -> None:
+    """What one entry says: an application's head, a row's image or digest, an issued file."""
+    if not isinstance(data, dict):
+        raise TypeError("an entry's data is an object")
+    if action == STEP:
+        app_id = int(subject.partition(":")[2])
+        replay.applications[app_id] = (int(data["seq"]), str(data["hash"]))
+    elif "image" in data:
+        replay.images[subject] = dict(data["image"])
+    elif "digests" in data:  # rows too many to journal whole: a registry import's UMKM
+        replay.digests.update((f"umkm:{k}", str(v)) for k, v in data["digests"].items())
+    elif "digest" in data:  # a business's profile
+        replay.digests[subject] = str(data["digest"])
+    elif action.endswith(".issue"):
+        replay.issued[subject] = str(data["sha256"])
 
 
 def _signature(secret: bytes, checkpoint: Mapping[str, Any]) -> str:
@@ -247,14 +270,27 @@ def check_checkpoint(
 
 def save_checkpoint(db: Engine, secret: bytes, now: datetime, path: Path) -> dict[str, Any]:
     """Cut a checkpoint and write it to ``path`` (a new file, written whole or not at all)."""
+    if not path.name or path.is_dir():
+        raise InvalidInput(f"{str(path)!r} is a folder; give the checkpoint a file name")
     if path.exists():
         raise InvalidInput(f"{path} exists; a checkpoint is never overwritten: choose a new name")
     with reading(db).connect() as conn:
         checkpoint = cut_checkpoint(conn, secret, now)
+    if path.parent.exists() and not path.parent.is_dir():
+        raise InvalidInput(f"{path.parent} is a file, not a folder; choose where to write")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(checkpoint, indent=2) + "\n", encoding="utf-8")
-    partial.replace(path)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as partial:
+        partial.write(json.dumps(checkpoint, indent=2) + "\n")
+    try:
+        os.link(partial.name, path)  # fails if the name was taken meanwhile: never overwrites
+    except FileExistsError:
+        raise InvalidInput(
+            f"{path} exists; a checkpoint is never overwritten: choose a new name"
+        ) from None
+    finally:
+        os.unlink(partial.name)
     return checkpoint
 
 

@@ -1,8 +1,8 @@
 """Who may change what: the rules every write checks, whether the CLI or the web app asks.
 
 - Admins may do everything.
-- A consultant acts for a business once assigned to one of its applications, and on the
-  applications assigned to them.
+- A consultant acts for a business while assigned to one of its open applications, and on
+  the applications assigned to them.
 - A UMKM user acts for its own business and its applications only.
 - Creating users and importing registries are admins' work.
 """
@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, exists, select
 
 from workflow.errors import NotFound, NotPermitted
 from workflow.ledger import APPLICATIONS, SELECT_USER, Actor
-from workflow.model import Role
+from workflow.model import Phase, Role
 
 __all__ = [
     "acting_user",
@@ -41,7 +41,7 @@ def require_admin(actor: Actor, what: str) -> None:
 
 def require_for_umkm(conn: Connection, actor: Actor, umkm_id: int, what: str) -> None:
     """Refuse ``what`` for the business ``umkm_id`` unless ``actor`` is an admin, a consultant
-    assigned to one of its applications, or its own UMKM user."""
+    assigned to one of its open applications, or its own UMKM user."""
     if actor.role is Role.ADMIN:
         return
     if actor.role is Role.UMKM:
@@ -51,14 +51,16 @@ def require_for_umkm(conn: Connection, actor: Actor, umkm_id: int, what: str) ->
     assigned = conn.scalar(
         select(
             exists().where(
-                APPLICATIONS.c.umkm_id == umkm_id, APPLICATIONS.c.assignee_id == actor.id
+                APPLICATIONS.c.umkm_id == umkm_id,
+                APPLICATIONS.c.assignee_id == actor.id,
+                APPLICATIONS.c.phase == Phase.PIPELINE.value,
             )
         )
     )
     if not assigned:
         raise NotPermitted(
-            f"{actor.username} is not assigned to any application of this business, so may "
-            f"not {what}; an admin can, or can assign them"
+            f"{actor.username} is not assigned to any open application of this business, so "
+            f"may not {what}; an admin can, or can assign them"
         )
 
 

@@ -11,10 +11,18 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Result, Select, Table, Text, select, type_coerce
 
-from workflow.audit import IMAGE_COLUMNS, ChainProblem, plain, verify_chain
-from workflow.directory import EVIDENCE_IMAGE, USER_IMAGE
+from workflow.audit import IMAGE_COLUMNS, ChainProblem, loaded, plain, verify_chain
+from workflow.directory import (
+    EMPTY_PROFILE,
+    EVIDENCE_IMAGE,
+    UMKM_IMAGE,
+    USER_IMAGE,
+    profile_digests,
+    umkm_digest,
+)
+from workflow.errors import NotFound
 from workflow.journal import (
     JOURNAL,
     JournalProblem,
@@ -22,10 +30,14 @@ from workflow.journal import (
     check_checkpoint,
     replay_journal,
 )
-from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, USERS
+from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, UMKM, USERS
+from workflow.persistence.schema import IssuedDocument, IssuedPacket, table
 from workflow.processes import ProcessRegistry
 
 __all__ = ["VerifyReport", "verify_audit"]
+
+PACKETS = table(IssuedPacket)
+DOCUMENTS = table(IssuedDocument)
 
 
 @dataclass
@@ -59,9 +71,7 @@ def verify_audit(
     report = VerifyReport()
     marks = [int(c["seq"]) for c in checkpoints if isinstance(c.get("seq"), int)]
     journal = replay_journal(
-        conn.execution_options(yield_per=2000)
-        .execute(select(JOURNAL).order_by(JOURNAL.c.seq))
-        .mappings(),
+        _parsed(conn.execution_options(yield_per=2000).execute(_as_text(JOURNAL, JOURNAL.c.seq))),
         marks,
     )
     report.journal_entries = journal.entries
@@ -70,11 +80,41 @@ def verify_audit(
         report.journal_problems.extend(check_checkpoint(checkpoint, secret, journal))
     _verify_applications(conn, registry, app_id, journal, report)
     if app_id is None:
-        report.journal_problems.extend(_compare_rows(conn, USERS, USER_IMAGE, journal, "user"))
-        report.journal_problems.extend(
-            _compare_rows(conn, EVIDENCE, EVIDENCE_IMAGE, journal, "evidence")
-        )
+        problems = report.journal_problems
+        problems.extend(_compare_rows(conn, USERS, USER_IMAGE, journal, "user"))
+        problems.extend(_compare_rows(conn, EVIDENCE, EVIDENCE_IMAGE, journal, "evidence"))
+        umkm = select(UMKM.c.id, *(UMKM.c[c] for c in UMKM_IMAGE)).order_by(UMKM.c.id)
+        found = {f"umkm:{r['id']}": umkm_digest(r) for r in conn.execute(umkm).mappings()}
+        problems.extend(_compare_digests("umkm:", found, journal.digests))
+        profiles = {f"profile:{k}": v for k, v in profile_digests(conn).items()}
+        recorded = {k: v for k, v in journal.digests.items() if v != EMPTY_PROFILE}
+        problems.extend(_compare_digests("profile:", profiles, recorded))
+        for records in (PACKETS, DOCUMENTS):
+            query = select(records.c.code, records.c.content_hash)
+            files = {f"{records.name}:{code}": sha for code, sha in conn.execute(query)}
+            problems.extend(_compare_digests(f"{records.name}:", files, journal.issued))
     return report
+
+
+def _compare_digests(
+    prefix: str, found: Mapping[str, str], recorded: Mapping[str, str]
+) -> Iterator[JournalProblem]:
+    """The rows (subjects starting with ``prefix``) whose digest differs from the journal's."""
+    expected = {k: v for k, v in recorded.items() if k.startswith(prefix)}
+    for subject, value in sorted(found.items()):
+        wanted = expected.pop(subject, None)
+        if wanted is None:
+            yield JournalProblem(
+                None, subject, "not in the office journal: inserted outside sertiflow"
+            )
+        elif wanted != value:
+            yield JournalProblem(
+                None, subject, "differs from what the journal recorded: edited outside sertiflow"
+            )
+    for subject in sorted(expected):
+        yield JournalProblem(
+            None, subject, "in the office journal but gone: deleted outside sertiflow"
+        )
 
 
 def _verify_applications(
@@ -90,12 +130,12 @@ def _verify_applications(
         APPLICATIONS.c.audit_head,
         *(APPLICATIONS.c[c] for c in IMAGE_COLUMNS),
     ).order_by(APPLICATIONS.c.id)
-    entries = select(AUDIT).order_by(AUDIT.c.application_id, AUDIT.c.seq)
+    entries = _as_text(AUDIT, AUDIT.c.application_id, AUDIT.c.seq)
     if app_id is not None:
         apps = apps.where(APPLICATIONS.c.id == app_id)
         entries = entries.where(AUDIT.c.application_id == app_id)
     unseen = dict(journal.applications)
-    chains = _chains(conn.execution_options(yield_per=2000).execute(entries).mappings())
+    chains = _chains(_parsed(conn.execution_options(yield_per=2000).execute(entries)))
     pending = next(chains, None)
     for app in conn.execute(apps).mappings():
         report.applications += 1
@@ -111,18 +151,35 @@ def _verify_applications(
         head = unseen.pop(app["id"], None)
         if head != (app["audit_seq"], app["audit_head"]):
             report.problems.append(_unjournalled(app, head))
+    if app_id is not None and not report.applications:
+        if app_id not in unseen:
+            raise NotFound(f"no application #{app_id}; see 'sertiflow app list'")
+        report.problems.append(_deleted(app_id, unseen[app_id][0]))
     if app_id is None:
         if pending is not None:
             report.problems.append(_orphan_rows(pending[0]))
-        report.problems.extend(
-            ChainProblem(
-                gone,
-                None,
-                f"the journal records this application (entry {seq} of its chain), but it is "
-                "gone from the database: deleted outside sertiflow",
-            )
-            for gone, (seq, _) in sorted(unseen.items())
-        )
+        report.problems.extend(_deleted(gone, seq) for gone, (seq, _) in sorted(unseen.items()))
+
+
+def _deleted(app_id: int, seq: int) -> ChainProblem:
+    return ChainProblem(
+        app_id,
+        None,
+        f"the journal records this application (entry {seq} of its chain), but it is gone "
+        "from the database: deleted outside sertiflow",
+    )
+
+
+def _as_text(rows: Table, *order: Any) -> Select[Any]:
+    """All of ``rows`` in ``order``, its JSON ``data`` read as text: a row edited into invalid
+    JSON is then a reported problem, not a crash."""
+    columns = [c for c in rows.c if c.name != "data"]
+    return select(*columns, type_coerce(rows.c.data, Text).label("data")).order_by(*order)
+
+
+def _parsed(result: Result[Any]) -> Iterator[dict[str, Any]]:
+    for row in result.mappings():
+        yield {**row, "data": loaded(row["data"])}
 
 
 def _orphan_rows(app_id: int) -> ChainProblem:

@@ -72,7 +72,7 @@ def test_a_consultant_fills_the_profile_and_details_and_gets_the_stage_packet(
         "rina",
         ok=False,
     )
-    assert "rina is not assigned to any application of this business" in refused.stderr
+    assert "rina is not assigned to any open application of this business" in refused.stderr
     app_id = str(
         cli.json("app", "open", "8100000000001", "halal_regular", "--as", "rina")["application_id"]
     )

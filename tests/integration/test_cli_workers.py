@@ -65,6 +65,9 @@ def test_the_worker_cuts_one_checkpoint_a_day_and_verify_checks_it(
     cli("app", "advance", app, "start_document_preparation", "--as", "rina")
     verified = cli.json("audit", "verify", "--checkpoint", str(daily))
     assert verified["ok"] and verified["checkpoints"] == 1
+    assert verified["entries_after_newest_checkpoint"] == 1  # the advance
+    by_default = cli("audit", "verify").stdout  # the worker's folder
+    assert "1 checkpoints hold, 1 entries are newer than the newest" in by_default
     own = tmp_path / "own.json"
     cli("audit", "checkpoint", "-o", str(own))
     assert "never overwritten" in cli("audit", "checkpoint", "-o", str(own), ok=False).stderr
@@ -75,6 +78,17 @@ def test_the_worker_cuts_one_checkpoint_a_day_and_verify_checks_it(
     assert "error: audit log NOT intact: 1 problems" in refused.stderr
     missing = cli("audit", "verify", "--checkpoint", str(tmp_path / "none.json"), ok=False)
     assert "none.json is not a readable checkpoint" in missing.stderr
+
+
+def test_a_checkpoint_folder_that_cannot_be_written_does_not_stop_deliveries(
+    cli: Cli, tmp_path: Path
+) -> None:
+    open_office(cli, tmp_path)
+    (tmp_path / "file").write_text("")
+    cli.env["SERTIFLOW_CHECKPOINT_DIR"] = str(tmp_path / "file" / "sub")
+    report = cli.json("worker", "--once")
+    assert report["delivered"]["done"] >= 2
+    assert cli.json("outbox", "status")["pending"] == {}
 
 
 def test_mail_preview_prints_the_last_steps_email_in_either_language(

@@ -11,16 +11,31 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, delete, select, update
 
+from documents.packets import PacketService
 from tests.support import TRADEMARK_EVIDENCE, Office, seed_office
+from workflow import journal
 from workflow.audit import GENESIS, IMAGE, entry_hash
-from workflow.errors import InvalidInput
+from workflow.directory import replace_profile
+from workflow.errors import InvalidInput, NotFound
+from workflow.facts import MaterialFacts, ProductFacts
 from workflow.journal import JOURNAL, load_checkpoint, save_checkpoint
-from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, OUTBOX, USERS
+from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, OUTBOX, UMKM, USERS
+from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.persistence.migrate import downgrade, upgrade
+from workflow.persistence.schema import (
+    IssuedDocument,
+    IssuedPacket,
+    Material,
+    ProcessStep,
+    Product,
+    table,
+)
+from workflow.settings import Settings
 from workflow.verification import VerifyReport, verify_audit
 
 SECRET = b"k" * 40
+MATERIALS, PRODUCTS, STEPS = table(Material), table(Product), table(ProcessStep)
 
 
 def _registered_mark(office: Office) -> int:
@@ -170,7 +185,7 @@ def test_users_and_dossier_documents_edited_inserted_or_deleted_are_caught(
 
 def test_journal_entries_edited_or_removed_are_caught(office: Office, mark: int) -> None:
     _tamper(office, update(JOURNAL).where(JOURNAL.c.seq == 3).values(actor_id=99))
-    assert _problems(office) == ["user:3: content does not match its hash: edited"]
+    assert _problems(office) == ["user:2: content does not match its hash: edited"]
     with office.db.connect() as conn:
         actor = conn.scalar(select(USERS.c.id).where(USERS.c.username == "sertiflow"))
     _tamper(
@@ -179,18 +194,18 @@ def test_journal_entries_edited_or_removed_are_caught(office: Office, mark: int)
         delete(JOURNAL).where(JOURNAL.c.seq == 4),
     )
     found = _problems(office)
-    assert "user:5: expected entry 4: journal entries were removed" in found
+    assert "user:4: expected entry 4: journal entries were removed" in found
     assert actor is not None
 
 
-def _rewrite_journal(conn: Connection, keep: int) -> None:
+def _rewrite_journal(conn: Connection, drop: str) -> None:
     """What someone holding the database but not the key can do: drop entries and recompute
     every later hash so that the journal's own chain holds."""
     rows = [dict(r) for r in conn.execute(select(JOURNAL).order_by(JOURNAL.c.seq)).mappings()]
     conn.execute(delete(JOURNAL))
     prev, seq = GENESIS, 0
     for row in rows:
-        if row["seq"] == keep:
+        if row["subject"] == drop:
             continue
         seq += 1
         row.update(seq=seq, prev_hash=prev)
@@ -209,7 +224,7 @@ def test_a_checkpoint_proves_the_journal_before_it_was_not_rewritten(
     # a user deleted, and the journal rewritten so that its chain holds without it
     with office.db.begin() as conn:
         conn.execute(delete(USERS).where(USERS.c.username == "sertiflow"))
-        _rewrite_journal(conn, keep=1)
+        _rewrite_journal(conn, drop="user:1")
     assert _problems(office) == []  # without the checkpoint, nothing shows
     assert _problems(office, checkpoint) == [
         f"checkpoint of {checkpoint['cut_at']}: the journal's entry differs from the "
@@ -277,3 +292,110 @@ def test_an_office_upgraded_to_the_journal_verifies_and_then_catches_edits(
     assert _problems(office) == []
     _tamper(office, update(APPLICATIONS).where(APPLICATIONS.c.id == app).values(title="dipalsukan"))
     assert [p for p in _problems(office) if "title" in p]
+
+
+def test_business_data_and_profiles_edited_behind_sertiflows_back_are_caught(
+    office: Office, mark: int
+) -> None:
+    with journal.writing(office.db) as conn:
+        replace_profile(
+            conn,
+            acting_user(conn, office.admin),
+            1,
+            [ProductFacts("Sagu lempeng", "250 g")],
+            [MaterialFacts("Tepung sagu", "bahan baku", "Saparua", "KMA 1360/2021")],
+            ["Pemanggangan"],
+        )
+    assert _problems(office) == []
+    _tamper(office, update(UMKM).where(UMKM.c.id == 1).values(name="PT PALSU", nib="9199999999998"))
+    assert _problems(office) == [
+        "umkm:1: differs from what the journal recorded: edited outside sertiflow"
+    ]
+    _tamper(
+        office,
+        update(UMKM).where(UMKM.c.id == 1).values(name="Sagu Ibu Ana", nib=office.nib),
+        update(MATERIALS).values(halal_evidence="SH PALSU"),
+    )
+    assert _problems(office) == [
+        "profile:1: differs from what the journal recorded: edited outside sertiflow"
+    ]
+    _tamper(office, delete(MATERIALS), delete(PRODUCTS), delete(STEPS))
+    assert _problems(office) == [
+        "profile:1: in the office journal but gone: deleted outside sertiflow"
+    ]
+
+
+def test_an_issued_packet_deleted_or_its_file_hash_edited_is_caught(
+    office: Office, mark: int, tmp_path: Path
+) -> None:
+    settings = Settings(storage_dir=str(tmp_path / "packets"), secret_key="s" * 40)
+    service = PacketService(office.db, settings, today=office.workflow.today)
+    stored = service.issue(mark, acting=office.other_consultant)
+    assert _problems(office) == []
+    packets = table(IssuedPacket)
+    _tamper(office, update(packets).values(content_hash="0" * 64))
+    assert (
+        f"issued_packet:{stored.code}: differs from what the journal recorded: edited "
+        "outside sertiflow" in _problems(office)
+    )
+    _tamper(office, delete(table(IssuedDocument)), delete(packets))
+    found = _problems(office)
+    assert (
+        f"issued_packet:{stored.code}: in the office journal but gone: deleted outside "
+        "sertiflow" in found
+    )
+    assert any(p.startswith("issued_document:") for p in found)
+
+
+def test_entries_edited_into_nonsense_are_reported_not_raised(office: Office, mark: int) -> None:
+    with office.db.connect() as conn:
+        step = conn.scalar(select(JOURNAL.c.seq).where(JOURNAL.c.action == "step").limit(1))
+    _tamper(
+        office,
+        update(JOURNAL).where(JOURNAL.c.seq == step).values(data={}),
+        update(AUDIT).where(AUDIT.c.application_id == mark, AUDIT.c.seq == 2).values(data=[1]),
+    )
+    found = _problems(office)
+    assert f"application:{mark}: not an entry sertiflow writes: edited" in found
+    assert f"#{mark}: its data is not what sertiflow writes: the row was edited" in found
+
+
+def test_entries_that_are_not_json_are_reported_on_sqlite(sqlite_only: Engine) -> None:
+    office = seed_office(sqlite_only)
+    _registered_mark(office)
+    with sqlite_only.begin() as conn:
+        conn.exec_driver_sql("update journal set data = 'not json' where seq = 2")
+        conn.exec_driver_sql("update audit_entry set data = 'x' where seq = 2")
+    found = _problems(office)
+    assert "user:1: not an entry sertiflow writes: edited" in found
+    assert "#1: its data is not what sertiflow writes: the row was edited" in found
+
+
+def test_verifying_one_application_names_a_deleted_or_unknown_one(
+    office: Office, mark: int
+) -> None:
+    _tamper(
+        office,
+        delete(OUTBOX).where(OUTBOX.c.application_id == mark),
+        delete(AUDIT).where(AUDIT.c.application_id == mark),
+        delete(APPLICATIONS).where(APPLICATIONS.c.id == mark),
+    )
+    with reading(office.db).connect() as conn:
+        report = verify_audit(conn, office.workflow.registry, mark)
+        assert [p.problem for p in report.problems] == [
+            "the journal records this application (entry 5 of its chain), but it is gone "
+            "from the database: deleted outside sertiflow"
+        ]
+        with pytest.raises(NotFound, match="no application #999"):
+            verify_audit(conn, office.workflow.registry, 999)
+
+
+def test_a_checkpoint_needs_a_file_name_in_a_folder(office: Office, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "checkpoints"
+    tmp_path.mkdir()
+    with pytest.raises(InvalidInput, match="is a folder; give the checkpoint a file name"):
+        save_checkpoint(office.db, SECRET, office.clock(), tmp_path)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InvalidInput, match="file is a file, not a folder"):
+        save_checkpoint(office.db, SECRET, office.clock(), tmp_path / "file" / "c.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

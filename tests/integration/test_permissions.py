@@ -60,7 +60,7 @@ def _add(office: Office, acting: str, nib: str | None = None, kind: str = "ktp_o
 
 def test_only_the_business_its_consultant_or_an_admin_changes_a_dossier(office: Office) -> None:
     before = dossier(office.db, office.nib)
-    with pytest.raises(NotPermitted, match="rina is not assigned to any application"):
+    with pytest.raises(NotPermitted, match="rina is not assigned to any open application"):
         _add(office, office.consultant)
     office.workflow.open_application(office.other_nib, "trademark", office.other_consultant)
     with pytest.raises(NotPermitted, match="a UMKM user may change the dossier for its own"):
@@ -73,8 +73,11 @@ def test_only_the_business_its_consultant_or_an_admin_changes_a_dossier(office: 
     _add(office, office.owner)  # its own business
     _add(office, office.admin, office.other_nib)
     _add(office, office.other_consultant, office.other_nib, "nib")  # assigned to its mark
-    office.workflow.open_application(office.nib, "trademark", office.consultant)
+    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
     _add(office, office.consultant, kind="npwp")  # assigned now
+    office.workflow.advance(app, "cancel", office.consultant)
+    with pytest.raises(NotPermitted, match="rina is not assigned to any open application"):
+        _add(office, office.consultant, kind="nib")  # a closed application gives no right
     changes = [(s, a) for action, s, a in _journal(office) if action == "evidence.set"]
     assert changes == [
         ("evidence:1:ktp_owner", _id(office, office.owner)),
@@ -116,7 +119,7 @@ def test_profiles_and_imports_name_who_may(office: Office) -> None:
     assert [e for e in _journal(office) if e[0] in ("umkm.profile", "umkm.import")] == []
     with journal.writing(office.db) as conn:
         replace_profile(conn, acting_user(conn, office.owner), 1, product, [], ["Pemanggangan"])
-    assert ("umkm.profile", "umkm:1", _id(office, office.owner)) in _journal(office)
+    assert ("umkm.profile", "profile:1", _id(office, office.owner)) in _journal(office)
 
 
 def test_values_must_fit_their_columns_on_both_databases(office: Office) -> None:

@@ -7,8 +7,8 @@ Create Date: 2026-12-02
 Entries written before this revision do not record the columns they set, so their chains cannot
 replay a certificate number or an assignee. Each existing application gets one ``@baseline``
 entry holding its whole row as it stands (the upgrade vouches for that row, not for how it got
-there), and the new journal starts with every application's head, every user and every dossier
-document as they stand.
+there), and the new journal starts with every application's head, every user, dossier document,
+business and profile (as digests) and every issued file as they stand.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from workflow.audit import entry_hash
+from workflow.directory import profile_digests, umkm_digest
 
 revision = "0005"
 down_revision = "0004"
@@ -122,6 +123,20 @@ def upgrade() -> None:
         image = {c: _plain(doc[c]) for c in _EVIDENCE_COLUMNS}
         subject = f"evidence:{doc['umkm_id']}:{doc['kind']}"
         entries.append(_entry(now, "evidence.baseline", subject, {"image": image}))
+    umkm = sa.Table("umkm", meta, autoload_with=conn)
+    rows = list(conn.execute(sa.select(umkm).order_by(umkm.c.id)).mappings())
+    for start in range(0, len(rows), 1000):
+        digests = {str(r["id"]): umkm_digest(r) for r in rows[start : start + 1000]}
+        entries.append(_entry(now, "umkm.baseline", "umkm", {"digests": digests}))
+    for owner, value in sorted(profile_digests(conn).items()):
+        entries.append(_entry(now, "umkm.profile", f"profile:{owner}", {"digest": value}))
+    for name in ("issued_packet", "issued_document"):
+        records = sa.Table(name, meta, autoload_with=conn)
+        for code, app_id, sha in conn.execute(
+            sa.select(records.c.code, records.c.application_id, records.c.content_hash)
+        ):
+            data = {"application_id": app_id, "sha256": sha}
+            entries.append(_entry(now, f"{name}.issue", f"{name}:{code}", data))
     prev = _GENESIS
     for seq, entry in enumerate(entries, start=1):
         entry.update(seq=seq, prev_hash=prev)
