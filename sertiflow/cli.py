@@ -529,7 +529,8 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
     problems = [asdict(p) for p in report.problems]
     journal_problems = [asdict(p) for p in report.journal_problems]
     count = len(problems) + len(journal_problems)
-    unvouched = report.journal_entries - max((int(c["seq"]) for c in checkpoints), default=0)
+    newest = max((int(c["seq"]) for c in checkpoints), default=0)
+    unvouched = max(0, report.journal_entries - newest)
     broken = f"audit log NOT intact: {count} problems in {report.applications} applications"
     if state.as_json:
         document: dict[str, Any] = {

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
@@ -35,9 +35,7 @@ from workflow.persistence.schema import (
     table,
 )
 from workflow.regions import Regency as RegionData
-
-if TYPE_CHECKING:
-    from workflow.umkm_import import UmkmRecord
+from workflow.umkm_record import UmkmRecord
 
 __all__ = [
     "EMPTY_PROFILE",
@@ -209,7 +207,7 @@ def digest(values: Any) -> str:
 
 def umkm_digest(row: Mapping[Any, Any]) -> str:
     """The digest of a UMKM row's ``UMKM_IMAGE`` columns."""
-    return digest([plain(row[c]) for c in UMKM_IMAGE])
+    return digest([row[c] for c in UMKM_IMAGE])  # JSON's own types: no plain() per value
 
 
 EMPTY_PROFILE = digest([[], [], []])

@@ -48,6 +48,7 @@ from workflow.directory import upsert_umkm
 from workflow.errors import InvalidInput
 from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
 from workflow.settings import SettingsError
+from workflow.umkm_record import UmkmRecord
 
 __all__ = [
     "ImportFileError",
@@ -138,27 +139,6 @@ class ImportLimits:
                 )
             values[name] = int(text)
         return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class UmkmRecord:
-    """One validated registry row."""
-
-    nib: str
-    name: str
-    owner_name: str
-    kind: str  # "umkm" | "koperasi"
-    scale: str  # "mikro" | "kecil" | "menengah"
-    regency_code: str
-    email: str | None
-    phone: str | None  # E.164, e.g. "+6281234567890"
-    address: str
-    annual_turnover: int | None  # Rupiah
-    production_sites: int | None
-    simple_process: bool | None
-    products: str
-    row: int  # 1-based spreadsheet row; the header is row 1
-    language: str = "id"  # of the status emails: "id" (Bahasa Indonesia) or "en"
 
 
 @dataclass(frozen=True, slots=True)

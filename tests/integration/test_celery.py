@@ -61,6 +61,7 @@ def worker_env(db_url: str, broker: str, sink: SmtpSink, tmp_path: Path) -> dict
         "SERTIFLOW_BROKER_URL": broker,
         "SERTIFLOW_STORAGE_DIR": str(tmp_path / "packets"),
         "SERTIFLOW_MAIL_DIR": str(tmp_path / "mail"),
+        "SERTIFLOW_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "SERTIFLOW_LEASE_SECONDS": "10",
         "SERTIFLOW_RELAY_GRACE_SECONDS": "1",
         "SERTIFLOW_RELAY_INTERVAL_SECONDS": "1",

@@ -30,7 +30,11 @@ class Cli:
 
     def __init__(self, db: Path) -> None:
         self.db = db
-        self.env = {**os.environ, "SERTIFLOW_DATABASE_URL": f"sqlite:///{db}"}
+        self.env = {
+            **os.environ,
+            "SERTIFLOW_DATABASE_URL": f"sqlite:///{db}",
+            "SERTIFLOW_CHECKPOINT_DIR": str(db.parent / "checkpoints"),
+        }
 
     def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(

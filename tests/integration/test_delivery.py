@@ -32,6 +32,7 @@ def worker_context(office: Office, tmp_path: Path, sink: SmtpSink, **extra: str)
         **sink.env(),
         "SERTIFLOW_STORAGE_DIR": str(tmp_path / "packets"),
         "SERTIFLOW_MAIL_DIR": str(tmp_path / "mail"),
+        "SERTIFLOW_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "SERTIFLOW_MAIL_FROM": "plut@example.id",
         **extra,
     }

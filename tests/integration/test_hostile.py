@@ -173,6 +173,7 @@ def test_random_arguments_and_files_never_give_a_traceback(
         "SERTIFLOW_DATABASE_URL": f"sqlite:///{database}",
         "SERTIFLOW_STORAGE_DIR": str(home / "packets"),
         "SERTIFLOW_MAIL_DIR": str(home / "mail"),
+        "SERTIFLOW_CHECKPOINT_DIR": str(home / "checkpoints"),
     }
     out, err = io.StringIO(), io.StringIO()
     saved = {name: os.environ.get(name) for name in env}

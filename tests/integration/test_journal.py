@@ -271,6 +271,9 @@ def test_an_office_upgraded_to_the_journal_verifies_and_then_catches_edits(
 ) -> None:
     office = seed_office(db)
     app = _registered_mark(office)
+    with journal.writing(db) as conn:  # the upgrade's profile digest must be the journal's
+        product = [ProductFacts("Sagu lempeng", "250 g")]
+        replace_profile(conn, acting_user(conn, office.admin), 1, product, [], ["Panggang"])
     downgrade(db, "0004")
     with db.begin() as conn:  # the chains as schema 0004 wrote them: no columns recorded
         for app_id in (app,):

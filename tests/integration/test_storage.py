@@ -331,6 +331,7 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     worker("app", "details", app, "mark_name=SAGU IBU ANA", "nice_classes=30", "--as", "rina")
     worker("app", "advance", app, "start_document_preparation", "--as", "rina")
     worker.env["SERTIFLOW_MAIL_DIR"] = str(tmp_path / "mail")
+    worker.env["SERTIFLOW_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
     assert worker.json("worker", "--once")["delivered"]["done"] >= 3  # the packet, among others
     [rendered] = [r for r in worker.json("outbox", "list") if r["kind"] == "render_packet"]
 

@@ -13,6 +13,8 @@ business and profile (as digests) and every issued file as they stand.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,7 +22,6 @@ import sqlalchemy as sa
 from alembic import op
 
 from workflow.audit import entry_hash
-from workflow.directory import profile_digests, umkm_digest
 
 revision = "0005"
 down_revision = "0004"
@@ -51,6 +52,43 @@ _IMAGE_COLUMNS = (
 _USER_COLUMNS = ("username", "full_name", "role", "email", "field", "umkm_id", "active")
 _EVIDENCE_COLUMNS = ("reference", "valid_until", "added_at", "added_by")
 _GENESIS = "0" * 64
+_UMKM_COLUMNS = (
+    "nib",
+    "name",
+    "owner_name",
+    "kind",
+    "scale",
+    "regency_code",
+    "email",
+    "phone",
+    "address",
+    "annual_turnover",
+    "production_sites",
+    "simple_process",
+    "products",
+    "language",
+)
+_PROFILE = (
+    ("umkm_product", ("name", "description")),
+    ("umkm_material", ("name", "category", "supplier", "halal_evidence")),
+    ("umkm_process_step", ("description",)),
+)
+
+
+def _digest(values: Any) -> str:
+    text = json.dumps(values, default=_plain, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _profile_digests(conn: sa.Connection, meta: sa.MetaData) -> dict[int, str]:
+    parts: dict[int, list[list[list[Any]]]] = {}
+    for position, (name, columns) in enumerate(_PROFILE):
+        rows = sa.Table(name, meta, autoload_with=conn)
+        query = sa.select(rows.c.umkm_id, *(rows.c[c] for c in columns))
+        for row in conn.execute(query.order_by(rows.c.umkm_id, rows.c.position)):
+            lists = parts.setdefault(row[0], [[], [], []])
+            lists[position].append([_plain(v) for v in row[1:]])
+    return {owner: _digest(lists) for owner, lists in parts.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -126,9 +164,10 @@ def upgrade() -> None:
     umkm = sa.Table("umkm", meta, autoload_with=conn)
     rows = list(conn.execute(sa.select(umkm).order_by(umkm.c.id)).mappings())
     for start in range(0, len(rows), 1000):
-        digests = {str(r["id"]): umkm_digest(r) for r in rows[start : start + 1000]}
+        chunk = rows[start : start + 1000]
+        digests = {str(r["id"]): _digest([r[c] for c in _UMKM_COLUMNS]) for r in chunk}
         entries.append(_entry(now, "umkm.baseline", "umkm", {"digests": digests}))
-    for owner, value in sorted(profile_digests(conn).items()):
+    for owner, value in sorted(_profile_digests(conn, meta).items()):
         entries.append(_entry(now, "umkm.profile", f"profile:{owner}", {"digest": value}))
     for name in ("issued_packet", "issued_document"):
         records = sa.Table(name, meta, autoload_with=conn)
