@@ -144,11 +144,16 @@ def verify_chain(
             problem(seq, "its data is not what sertiflow writes: the row was edited")
         prev = entry["hash"]
         expected_seq += 1
-    if expected_seq - 1 != application["audit_seq"] or prev != application["audit_head"]:
+    if expected_seq - 1 != application["audit_seq"]:
         problem(
             None,
             f"chain ends at entry {expected_seq - 1} but the application records "
             f"{application['audit_seq']} entries: the tail was removed or altered",
+        )
+    elif prev != application["audit_head"]:
+        problem(
+            None,
+            "the chain's last entry is not the one the application records: the tail was altered",
         )
     if state != application["state"]:
         problem(

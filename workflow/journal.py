@@ -247,13 +247,22 @@ def check_checkpoint(
         ]
     seq = int(checkpoint["seq"])
     at = replay.marked.get(seq, "")
-    if seq > replay.head[0] or (seq and not at):
+    if seq > replay.head[0]:
         return [
             JournalProblem(
                 seq,
                 subject,
                 f"the journal ends at entry {replay.head[0]}, before the checkpoint's {seq}: "
                 "entries the checkpoint vouches for were removed",
+            )
+        ]
+    if seq and not at:
+        return [
+            JournalProblem(
+                seq,
+                subject,
+                f"the journal has no entry {seq}, the checkpoint's last: entries the "
+                "checkpoint vouches for were removed",
             )
         ]
     if seq and at != checkpoint["hash"]:
@@ -282,7 +291,11 @@ def save_checkpoint(db: Engine, secret: bytes, now: datetime, path: Path) -> dic
     with tempfile.NamedTemporaryFile(
         "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
     ) as partial:
-        partial.write(json.dumps(checkpoint, indent=2) + "\n")
+        try:
+            partial.write(json.dumps(checkpoint, indent=2) + "\n")
+        except BaseException:  # a full disk leaves no partial file behind
+            os.unlink(partial.name)
+            raise
     try:
         os.link(partial.name, path)  # fails if the name was taken meanwhile: never overwrites
     except FileExistsError:
