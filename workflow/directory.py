@@ -124,17 +124,15 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
             .where(Application.umkm_id.in_(owners), Application.regency_code != regency)
             .values(regency_code=regency)
         )
-    rows_now = conn.execute(
-        select(Umkm.id, *(getattr(Umkm, c) for c in UMKM_IMAGE)).where(Umkm.nib.in_(nibs))
-    ).mappings()
     journal.note(  # the caller's record_import says who: one entry a batch, not one a row
         conn,
         at=now,
         actor_id=None,
         action="umkm.set",
         subject="umkm",
-        data={"digests": {str(row["id"]): umkm_digest(row) for row in rows_now}},
+        data={"digests": {row["nib"]: umkm_digest(row) for row in rows}},  # as stored
     )
+    journal.flush(conn)  # now, not at commit: a large import keeps no digests in memory
     updated = len(existing)
     return UpsertCounts(len(records) - updated, updated)
 

@@ -84,7 +84,7 @@ def verify_audit(
         problems.extend(_compare_rows(conn, USERS, USER_IMAGE, journal, "user"))
         problems.extend(_compare_rows(conn, EVIDENCE, EVIDENCE_IMAGE, journal, "evidence"))
         umkm = select(UMKM.c.id, *(UMKM.c[c] for c in UMKM_IMAGE)).order_by(UMKM.c.id)
-        found = {f"umkm:{r['id']}": umkm_digest(r) for r in conn.execute(umkm).mappings()}
+        found = {f"umkm:{r['nib']}": umkm_digest(r) for r in conn.execute(umkm).mappings()}
         problems.extend(_compare_digests("umkm:", found, journal.digests))
         profiles = {f"profile:{k}": v for k, v in profile_digests(conn).items()}
         recorded = {k: v for k, v in journal.digests.items() if v != EMPTY_PROFILE}

@@ -312,7 +312,12 @@ def test_business_data_and_profiles_edited_behind_sertiflows_back_are_caught(
     assert _problems(office) == []
     _tamper(office, update(UMKM).where(UMKM.c.id == 1).values(name="PT PALSU", nib="9199999999998"))
     assert _problems(office) == [
-        "umkm:1: differs from what the journal recorded: edited outside sertiflow"
+        "umkm:9199999999998: not in the office journal: inserted outside sertiflow",
+        f"umkm:{office.nib}: in the office journal but gone: deleted outside sertiflow",
+    ]
+    _tamper(office, update(UMKM).where(UMKM.c.id == 1).values(nib=office.nib))
+    assert _problems(office) == [
+        f"umkm:{office.nib}: differs from what the journal recorded: edited outside sertiflow"
     ]
     _tamper(
         office,

@@ -165,7 +165,7 @@ def upgrade() -> None:
     rows = list(conn.execute(sa.select(umkm).order_by(umkm.c.id)).mappings())
     for start in range(0, len(rows), 1000):
         chunk = rows[start : start + 1000]
-        digests = {str(r["id"]): _digest([r[c] for c in _UMKM_COLUMNS]) for r in chunk}
+        digests = {r["nib"]: _digest([r[c] for c in _UMKM_COLUMNS]) for r in chunk}
         entries.append(_entry(now, "umkm.baseline", "umkm", {"digests": digests}))
     for owner, value in sorted(_profile_digests(conn, meta).items()):
         entries.append(_entry(now, "umkm.profile", f"profile:{owner}", {"digest": value}))
