@@ -62,6 +62,24 @@ def cli(tmp_path: Path) -> Cli:
     return runner
 
 
+def add_consultant(cli: Cli) -> None:
+    """The consultant rina (field: produksi), added by the system account as a new office's
+    first user is."""
+    cli(
+        "user",
+        "add",
+        "rina",
+        "--name",
+        "Rina",
+        "--role",
+        "consultant",
+        "--field",
+        "produksi",
+        "--as",
+        "sertiflow",
+    )
+
+
 def write(path: Path, *lines: str) -> Path:
     path.write_text(HEADER + "".join(lines), encoding="utf-8")
     return path
@@ -157,19 +175,7 @@ def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
     cli: Cli, tmp_path: Path
 ) -> None:
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     app = cli.json("app", "open", "8100000000001", "halal_self_declare", "--as", "rina")
     app_id = str(app["application_id"])
     cli("app", "advance", app_id, "start_document_preparation", "--as", "rina")
@@ -217,19 +223,7 @@ def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
 
 def test_errors_name_what_is_wrong_and_what_is_allowed(cli: Cli, tmp_path: Path) -> None:
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     assert "no application #999" in cli("app", "show", "999", ok=False).stderr
     app_id = str(
         cli.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
@@ -292,19 +286,7 @@ def test_bad_settings_are_reported_as_json_when_json_is_asked_for(tmp_path: Path
 
 def test_a_broken_audit_log_is_one_json_document_with_its_error(cli: Cli, tmp_path: Path) -> None:
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     cli("app", "open", "8100000000001", "trademark", "--as", "rina")
     assert cli.json("audit", "verify")["ok"] is True
     with sqlite3.connect(cli.db) as conn:

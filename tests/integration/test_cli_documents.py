@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import GOOD, Cli, add_consultant, write
 from tests.support import embedded_fonts
 
 
@@ -19,19 +19,7 @@ def office_cli(tmp_path: Path) -> Cli:
     cli.env["SERTIFLOW_STORAGE_DIR"] = str(tmp_path / "packets")
     cli("init")
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     return cli
 
 

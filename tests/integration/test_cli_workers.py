@@ -6,7 +6,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import GOOD, Cli, add_consultant, write
 from tests.integration.test_cli import cli as cli  # the fixture
 
 
@@ -18,19 +18,7 @@ def open_office(cli: Cli, tmp_path: Path) -> str:
         SERTIFLOW_CHECKPOINT_DIR=str(tmp_path / "cp"),
     )
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     cli("user", "add", "admin", "--name", "Admin", "--role", "admin", "--as", "sertiflow")
     return str(
         cli.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]

@@ -15,25 +15,13 @@ from hypothesis import strategies as st
 
 from sertiflow.cli import run
 from sertiflow.output import printable
-from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import GOOD, Cli, add_consultant, write
 from tests.integration.test_cli import cli as cli  # the fixture
 
 
 def office(cli: Cli, tmp_path: Path) -> None:
     cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    cli(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(cli)
     cli("app", "open", "8100000000001", "trademark", "--as", "rina")
 
 

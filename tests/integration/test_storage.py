@@ -32,7 +32,7 @@ from documents.packets import PacketService
 from documents.render import Renderer
 from documents.store import LocalStore, S3Store, StorageError
 from documents.verify import verify_pdf
-from tests.integration.test_cli import GOOD, Cli, write
+from tests.integration.test_cli import GOOD, Cli, add_consultant, write
 from tests.services import free_port
 from tests.support import Office, trademark_in_preparation
 from workflow.errors import InvalidInput, NotFound
@@ -312,19 +312,7 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     worker = bucket_cli(Cli(db), bucket, s3_endpoint, tmp_path / "worker-disk")
     worker("init")
     worker("import", "--as", "sertiflow", str(write(tmp_path / "registry.csv", *GOOD)))
-    worker(
-        "user",
-        "add",
-        "rina",
-        "--name",
-        "Rina",
-        "--role",
-        "consultant",
-        "--field",
-        "produksi",
-        "--as",
-        "sertiflow",
-    )
+    add_consultant(worker)
     app = str(
         worker.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
     )
