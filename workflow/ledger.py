@@ -220,8 +220,8 @@ def record(
     params = {c: changes.get(c, getattr(app, c)) for c in MOVABLE_COLUMNS}
     after = {c: params.get(c, getattr(app, c)) for c in IMAGE_COLUMNS}
     after["version"] = app.version + 1
-    before = {} if seq == 1 else {c: plain(getattr(app, c)) for c in IMAGE_COLUMNS}
-    moved = {c: plain(v) for c, v in after.items() if seq == 1 or plain(v) != before[c]}
+    # the hot path: compare the values as read, and make JSON only of what moved
+    moved = {c: plain(v) for c, v in after.items() if seq == 1 or v != getattr(app, c)}
     row = step.chained(seq, app.audit_head, moved)
     params.update(app_id=app.id, seen_version=app.version, audit_seq=seq, audit_head=row["hash"])
     if conn.execute(_UPDATE_APP, params).rowcount != 1:
