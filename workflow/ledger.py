@@ -245,16 +245,13 @@ def record(
         ids = conn.execute(
             _INSERT_OUTBOX,
             [
-                {
+                {  # the table's defaults: no user (the application's), pending, no attempts
                     "application_id": app.id,
-                    "user_id": None,
                     "audit_seq": seq,
                     "kind": kind,
                     "payload": payload,
                     "created_at": step.at,
-                    "status": "pending",
                     "available_at": step.at,
-                    "attempts": 0,
                 }
                 for kind in effects
             ],

@@ -105,7 +105,13 @@ def test_a_write_based_on_a_stale_read_is_refused_and_writes_nothing(office: Off
         "trademark",
         1,
     )
-    with pytest.raises(ConflictError, match="changed by someone else"), office.db.begin() as conn:
+    with (
+        pytest.raises(
+            ConflictError,
+            match=f"#{app_id} was changed by someone else .*; reload it and try again$",
+        ),
+        office.db.begin() as conn,
+    ):
         record(conn, stale, step, {"state": "CANCELLED"}, ["email_umkm"])
     assert _counts(office.db, app_id) == before
 

@@ -37,7 +37,20 @@ def test_a_transition_writes_pending_rows_that_carry_its_deadline(office: Office
     assert rows and {r["status"] for r in rows} == {"pending"}
     assert all(r["attempts"] == 0 and r["available_at"] == r["created_at"] for r in rows)
     deadline = result.deadline.isoformat() if result.deadline else None
-    assert {r["payload"]["deadline"] for r in rows} == {deadline}  # type: ignore[index]
+    assert deadline is not None  # document preparation has one, so the payload must carry it
+    payload = {
+        "application_id": app,
+        "seq": result.audit_seq,
+        "trigger": "start_document_preparation",
+        "from": "INTAKE",
+        "to": "DOC_PREPARATION",
+        "deadline": deadline,
+        "actor": office.consultant,
+        "note": "",
+    }
+    assert [r["payload"] for r in rows] == [payload] * len(rows)
+    assert {r["user_id"] for r in rows} == {None}  # addressed by the application, not a user
+    assert sorted(r["kind"] for r in rows) == ["email_umkm", "notify_consultant", "render_packet"]
 
 
 def test_a_row_is_claimed_once_and_a_duplicate_delivery_gets_nothing(office: Office) -> None:
