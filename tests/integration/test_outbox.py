@@ -50,7 +50,11 @@ def test_a_transition_writes_pending_rows_that_carry_its_deadline(office: Office
     }
     assert [r["payload"] for r in rows] == [payload] * len(rows)
     assert {r["user_id"] for r in rows} == {None}  # addressed by the application, not a user
-    assert sorted(r["kind"] for r in rows) == ["email_umkm", "notify_consultant", "render_packet"]
+    assert sorted(str(r["kind"]) for r in rows) == [
+        "email_umkm",
+        "notify_consultant",
+        "render_packet",
+    ]
 
 
 def test_a_row_is_claimed_once_and_a_duplicate_delivery_gets_nothing(office: Office) -> None:
