@@ -358,7 +358,7 @@ def build_office(db: sa.Engine, apps: int, seed_value: int, cycling: int, packet
     from sertiflow.demo import build_demo
     from workers.outbox import mark_historical
     from workflow.directory import add_evidence, upsert_umkm
-    from workflow.evidence import EVIDENCE_KINDS
+    from workflow.evidence import EVIDENCE_KINDS, Scope
     from workflow.umkm_import import UmkmRecord
 
     started = time.perf_counter()
@@ -388,8 +388,12 @@ def build_office(db: sa.Engine, apps: int, seed_value: int, cycling: int, packet
     with db.begin() as conn:
         upsert_umkm(conn, records, utcnow())
     year_end = date(engine.today().year + 1, 12, 31)
+    states = {}
     for record in records:
-        for kind in EVIDENCE:
+        app_id = engine.open_application(
+            record.nib, "halal_regular", "admin", assignee=DEMO_CONSULTANT
+        )
+        for kind in EVIDENCE:  # the business's documents, and this application's payment proof
             add_evidence(
                 db,
                 record.nib,
@@ -398,12 +402,8 @@ def build_office(db: sa.Engine, apps: int, seed_value: int, cycling: int, packet
                 valid_until=year_end if EVIDENCE_KINDS[kind].expires else None,
                 acting="admin",  # the demo office's admin
                 now=utcnow(),
+                application_id=None if EVIDENCE_KINDS[kind].scope is Scope.UMKM else app_id,
             )
-    states = {}
-    for record in records:
-        app_id = engine.open_application(
-            record.nib, "halal_regular", "admin", assignee=DEMO_CONSULTANT
-        )
         for trigger in SETUP_PATH:
             engine.advance(app_id, trigger, DEMO_CONSULTANT)
         states[app_id] = "LPH_AUDIT"

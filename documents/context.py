@@ -16,14 +16,17 @@ from datetime import date
 from typing import Any
 
 from workflow.facts import ApplicationFacts, EvidenceStatus, MaterialFacts, ProductFacts
+from workflow.policy import Fees, Policy
 
 __all__ = [
     "AGENCIES",
+    "MILESTONES",
     "ApplicationInfo",
     "OfficeInfo",
     "PacketContext",
     "UmkmInfo",
     "build_context",
+    "passed_milestones",
 ]
 
 AGENCIES = {
@@ -42,6 +45,19 @@ AGENCIES = {
 }
 """Whom a packet's covering letter is addressed to, by family of process."""
 
+MILESTONES = {
+    # PP 42/2024 Pasal 160(2): the halal obligation for food and drinks made by micro and small
+    # businesses (DOMAIN.md §6).
+    "halal_obligation_umk": date(2026, 10, 17),
+}
+"""Dates the guides state; each reads as still to come or as passed on the day a packet is
+issued (``passed_milestones``), so a guide issued after one is not in the future tense."""
+
+
+def passed_milestones(on: date) -> frozenset[str]:
+    """The names of the ``MILESTONES`` on or before ``on``."""
+    return frozenset(name for name, day in MILESTONES.items() if day <= on)
+
 
 @dataclass(frozen=True, slots=True)
 class OfficeInfo:
@@ -52,6 +68,8 @@ class OfficeInfo:
     city: str
     head_title: str
     logo: str  # a data: URI
+    fees: Fees = field(default_factory=Fees)  # what the guides and letters print (settings)
+    self_declare_max_turnover: int = Policy.self_declare_max_turnover  # the guide's ceiling
 
 
 @dataclass(frozen=True, slots=True)

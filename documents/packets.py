@@ -67,7 +67,8 @@ class StoredPacket:
 
 
 def office_from_settings(settings: Settings) -> OfficeInfo:
-    """The letterhead: name, address, city, signatory and logo (as a data: URI)."""
+    """The letterhead: name, address, city, signatory and logo (as a data: URI); the fees and
+    the self-declare turnover ceiling the documents print."""
     logo = Path(settings.office_logo) if settings.office_logo else ASSETS / "img" / "logo.svg"
     if not logo.is_file():
         raise InvalidInput(f"SERTIFLOW_OFFICE_LOGO {logo} is not a file; give a PNG, JPEG or SVG")
@@ -81,6 +82,8 @@ def office_from_settings(settings: Settings) -> OfficeInfo:
         settings.office_city,
         settings.office_head,
         f"data:{mime};base64,{data}",
+        settings.policy.fees,
+        settings.policy.self_declare_max_turnover,
     )
 
 

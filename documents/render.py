@@ -28,7 +28,7 @@ from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
 
 from documents.catalog import title
-from documents.context import OfficeInfo, PacketContext
+from documents.context import MILESTONES, OfficeInfo, PacketContext, passed_milestones
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, rupiah, tr
 
@@ -118,7 +118,7 @@ class Renderer:
             url_fetcher=self.fetcher,
         )
         self.version = template_version(root)
-        self._static: dict[tuple[str, str, OfficeInfo], RenderedPdf] = {}
+        self._static: dict[tuple[str, str, OfficeInfo, frozenset[str]], RenderedPdf] = {}
         self._lock = threading.Lock()
 
     @staticmethod
@@ -140,7 +140,7 @@ class Renderer:
             "angka": partial(number, lang=lang),
             "doc_title": partial(title, lang=lang),
         }
-        return template.render(ctx=ctx, lang=lang, **helpers, **extra)
+        return template.render(ctx=ctx, lang=lang, milestones=MILESTONES, **helpers, **extra)
 
     def layout(self, html: str) -> Document:
         """Lay out ``html`` with the shared fonts and stylesheet."""
@@ -156,14 +156,17 @@ class Renderer:
 
     def document(self, name: str, ctx: PacketContext) -> RenderedPdf:
         """Document ``name`` as a PDF of its own, carrying ``ctx``'s code, reference and date
-        (a static guide is rendered once per language and office and given back after that)."""
+        (a static guide is rendered once per language, office and milestones passed on the issue
+        date, and given back after that)."""
         if not self.is_static(name):
             return self._write(self._document_html(name, ctx))
-        key = (name, ctx.lang, ctx.office)
+        passed = passed_milestones(ctx.issued_on)  # all the issue date changes in a guide
+        key = (name, ctx.lang, ctx.office, passed)
         with self._lock:
             cached = self._static.get(key)
         if cached is None:
-            cached = self._write(self.html(name, None, ctx.lang, office=ctx.office))
+            html = self.html(name, None, ctx.lang, office=ctx.office, passed=passed)
+            cached = self._write(html)
             with self._lock:
                 self._static[key] = cached
         return cached

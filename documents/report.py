@@ -60,6 +60,7 @@ class StageLine:
     open: int
     overdue: int
     average_days: float | None
+    deadline_kind: str = "-"  # the stage's deadline in words: a legal limit or a target
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +217,10 @@ class _Names:
             row.open,
             row.overdue,
             row.waiting_days / row.open if row.open else None,
+            {
+                "law": tr(self.lang, "hukum", "law"),
+                "target": tr(self.lang, "target layanan", "service target"),
+            }.get(row.deadline_kind or "", "-"),
         )
 
     def dwell(self, row: DwellRow) -> DwellLine:

@@ -22,12 +22,21 @@ from workflow.directory import (
 )
 from workflow.directory import dossier as read_dossier
 from workflow.errors import InvalidInput
-from workflow.evidence import EVIDENCE_KINDS, expired
+from workflow.evidence import EVIDENCE_KINDS, EvidenceItem, expired, mark_key
 from workflow.ledger import USERS
+from workflow.milestones import application_measures
 from workflow.model import Role
 from workflow.permissions import acting_user
 from workflow.persistence.database import reading
-from workflow.queries import ApplicationFilter, application_detail, history, list_applications
+from workflow.queries import (
+    COURT_NAMES,
+    DUE_WINDOWS,
+    ApplicationFilter,
+    application_detail,
+    history,
+    list_applications,
+    seen_by,
+)
 
 __all__ = ["app", "dossier", "user"]
 
@@ -53,15 +62,38 @@ def app() -> None:
 @click.option("--as", "username", required=True, help="Who opens it.")
 @click.option("--assignee", default=None, help="Consultant to assign (default: yourself).")
 @click.option("--title", default="", help="Short description, e.g. the product or mark.")
+@click.option(
+    "--detail",
+    "detail_pairs",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help='A detail recorded at opening, e.g. mark_name="SAGU IBU ANA" nice_classes=30 (a '
+    "mark), product_type=... sni_number=... (SNI), product_scope=... (halal): what tells this "
+    "application from the business's other open ones of the same process.",
+)
 @pass_state
 @reports_errors
 def app_open(
-    state: State, nib: str, process_key: str, username: str, assignee: str | None, title: str
+    state: State,
+    nib: str,
+    process_key: str,
+    username: str,
+    assignee: str | None,
+    title: str,
+    detail_pairs: tuple[str, ...],
 ) -> None:
-    """Open an application of PROCESS for the UMKM with NIB."""
+    """Open an application of PROCESS for the UMKM with NIB. A business may have several open
+    trademark applications (one per mark and classes) and SNI ones (one per product and
+    standard); a duplicate of an open one is refused, naming it."""
+    details = {}
+    for pair in detail_pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--detail {pair!r}: write name=value, e.g. mark_name=SAGU")
+        details[name.strip()] = value.strip()
     runtime = state.runtime()
     app_id = runtime.workflow.open_application(
-        nib, process_key, username, assignee=assignee, title=title
+        nib, process_key, username, assignee=assignee, title=title, details=details or None
     )
     if state.as_json:
         print_json({"application_id": app_id})
@@ -130,6 +162,17 @@ def app_show(state: State, app_id: int, username: str | None) -> None:
             conn, runtime.workflow.registry, app_id, runtime.today(), runtime.workflow.calendar
         )
         steps = history(conn, app_id)
+    detail.update(  # the deadline's kind, the whole path's target, surveillance, checks
+        application_measures(
+            runtime.workflow.registry.get(detail["process_key"], detail["process_version"]),
+            detail,
+            steps,
+            runtime.today(),
+            runtime.workflow.calendar,
+            state.settings.policy,
+            state.settings.delivery.sni_surveillance_months,
+        )
+    )
     options = [asdict(o) for o in runtime.workflow.options(app_id, username)] if username else []
     if state.as_json:
         print_json({"application": detail, "options": options, "history": steps})
@@ -179,8 +222,18 @@ def _print_detail(d: dict[str, Any]) -> None:
     ]
     if d["deadline"] is not None:
         late = "  OVERDUE" if d["overdue"] else ""
+        kind = {"law": ", legal time limit", "target": ", service target"}.get(
+            d.get("deadline_kind") or "", ""
+        )
         lines.append(
-            f"Deadline: {d['deadline'].isoformat()} ({d['working_days_left']} working days){late}"
+            f"Deadline: {d['deadline'].isoformat()} ({d['working_days_left']} working days"
+            f"{kind}){late}"
+        )
+    for m in d.get("milestones", ()):
+        left = "" if m["working_days_left"] is None else f", {m['working_days_left']} working days"
+        lines.append(
+            f"{m['label_en']}: {m['due']} ({m['status'].replace('_', ' ')}{left}; "
+            f"{m['basis']}: {m['source']})"
         )
     if d["certificate_number"]:
         expiry = d["certificate_expires_on"]
@@ -198,11 +251,30 @@ def _print_detail(d: dict[str, Any]) -> None:
 @click.option("--process", "process_key", default=None)
 @click.option("--state", "state_name", default=None)
 @click.option("--consultant", default=None, help="Username.")
-@click.option("--regency", default=None, help="Regency code, e.g. 8171.")
-@click.option("--nib", default=None)
+@click.option("--regency", default=None, help="A regency's code or name, e.g. 8171 or Ambon.")
+@click.option("--umkm", "--nib", "nib", default=None, metavar="NIB", help="One business's.")
 @click.option("--overdue", is_flag=True, help="Only applications past their deadline.")
+@click.option(
+    "--due",
+    type=click.Choice(DUE_WINDOWS),
+    default=None,
+    help="Deadline today, or this week (today to the fifth working day ahead).",
+)
+@click.option(
+    "--court",
+    type=click.Choice(COURT_NAMES),
+    default=None,
+    help="Whose court the ball is in (office: the PLUT office's consultants).",
+)
 @click.option("--all", "include_closed", is_flag=True, help="Include closed applications.")
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
+@click.option(
+    "--as",
+    "username",
+    default=None,
+    metavar="USER",
+    help="As USER sees them: a UMKM user its own only, a consultant theirs by default.",
+)
 @pass_state
 @reports_errors
 def app_list(
@@ -213,15 +285,29 @@ def app_list(
     regency: str | None,
     nib: str | None,
     overdue: bool,
+    due: str | None,
+    court: str | None,
     include_closed: bool,
     limit: int,
+    username: str | None,
 ) -> None:
     """Applications, nearest deadline first."""
     runtime = state.runtime()
     criteria = ApplicationFilter(
-        process_key, state_name, consultant, regency, nib, overdue, include_closed, limit
+        process=process_key,
+        state=state_name,
+        consultant=consultant,
+        regency=regency,
+        nib=nib,
+        overdue_only=overdue,
+        include_closed=include_closed,
+        limit=limit,
+        due=due,
+        court=court,
     )
     with reading(runtime.db).connect() as conn:
+        if username is not None:
+            criteria = seen_by(conn, acting_user(conn, username), criteria)
         rows = list_applications(
             conn, runtime.workflow.registry, criteria, runtime.today(), runtime.workflow.calendar
         )
@@ -392,7 +478,8 @@ def user_list(state: State) -> None:
 
 @click.group()
 def dossier() -> None:
-    """A UMKM's documents, reused by all its applications."""
+    """A UMKM's documents: its own (shared by all its applications), one application's, or
+    one mark's."""
 
 
 @dossier.command(name="add")
@@ -400,13 +487,33 @@ def dossier() -> None:
 @click.argument("kind", type=click.Choice(sorted(EVIDENCE_KINDS)))
 @click.argument("reference")
 @click.option("--valid-until", default=None, help="YYYY-MM-DD, for documents that expire.")
-@acting_option("an admin, a consultant assigned to the business, or its UMKM user")
+@click.option(
+    "--app",
+    "app_id",
+    type=click.IntRange(1, 2**31 - 1),
+    default=None,
+    help="The application the document is for (payment proof, UMK letter, ikrar, SNI test "
+    "report ...), or one about the mark it is for.",
+)
+@click.option("--mark", default=None, help="The mark the document is for (label, licence ...).")
+@acting_option(
+    "an admin, a consultant assigned to the business (to the application, with --app), or its "
+    "UMKM user"
+)
 @pass_state
 @reports_errors
 def dossier_add(
-    state: State, nib: str, kind: str, reference: str, valid_until: str | None, acting: str
+    state: State,
+    nib: str,
+    kind: str,
+    reference: str,
+    valid_until: str | None,
+    app_id: int | None,
+    mark: str | None,
+    acting: str,
 ) -> None:
-    """Put a document of KIND into the dossier of NIB."""
+    """Put a document of KIND into the dossier of NIB: the business's own, or with --app or
+    --mark one application's or one mark's, as its kind requires ('sertiflow dossier kinds')."""
     until = None
     if valid_until:
         try:
@@ -422,11 +529,49 @@ def dossier_add(
         valid_until=until,
         acting=acting,
         now=runtime.workflow.clock(),
+        application_id=app_id,
+        mark=mark,
     )
+    scope = f" for application #{app_id}" if app_id is not None else ""
+    scope = f" for the mark {mark_key(mark)}" if mark is not None else scope
     if state.as_json:
-        print_json({"nib": nib, "kind": kind, "reference": reference, "valid_until": until})
+        print_json(
+            {
+                "nib": nib,
+                "kind": kind,
+                "reference": reference,
+                "valid_until": until,
+                "application_id": app_id,
+                "mark": None if mark is None else mark_key(mark),
+            }
+        )
     else:
-        say(f"{kind} added to the dossier of {nib}")
+        say(f"{kind} added to the dossier of {nib}{scope}")
+
+
+@dossier.command(name="kinds")
+@pass_state
+@reports_errors
+def dossier_kinds(state: State) -> None:
+    """Every kind of document, its scope (umkm, application, mark) and whether it expires."""
+    kinds = [
+        {
+            "kind": k.key,
+            "name": k.name,
+            "name_en": k.name_en,
+            "scope": k.scope.value,
+            "expires": k.expires,
+        }
+        for k in EVIDENCE_KINDS.values()
+    ]
+    if state.as_json:
+        print_json(kinds)
+    else:
+        print_table(
+            "Evidence kinds",
+            ["kind", "document", "scope", "expires"],
+            [(k["kind"], k["name"], k["scope"], "yes" if k["expires"] else "") for k in kinds],
+        )
 
 
 @dossier.command(name="profile")
@@ -481,11 +626,19 @@ def dossier_show(state: State, nib: str) -> None:
     else:
         print_table(
             f"Dossier {nib}",
-            ["kind", "document", "reference", "valid until", ""],
+            ["kind", "document", "for", "reference", "valid until", ""],
             [
                 (
                     r["kind"],
                     EVIDENCE_KINDS[r["kind"]].name,
+                    EvidenceItem(
+                        r["kind"],
+                        r["reference"],
+                        None,
+                        r["scope"],
+                        r["application_id"],
+                        r["process_key"] or "",
+                    ).belongs_to(),
                     r["reference"],
                     r["valid_until"],
                     "EXPIRED" if r["expired"] else "",

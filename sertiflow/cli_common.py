@@ -5,17 +5,25 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import NoReturn, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 import click
-from sqlalchemy.exc import SQLAlchemyError
 
-from sertiflow.output import err_console, print_json, printable
-from sertiflow.runtime import Runtime
-from workflow.errors import SertiflowError
-from workflow.settings import Settings, SettingsError
+from sertiflow.output import print_json, say_error
 
-__all__ = ["ROW_ID", "State", "acting_option", "fail", "pass_state", "reports_errors"]
+if TYPE_CHECKING:  # the engine and SQLAlchemy load with the first command that needs them
+    from sertiflow.runtime import Runtime
+    from workflow.settings import Settings
+
+__all__ = [
+    "ROW_ID",
+    "State",
+    "accept_json",
+    "acting_option",
+    "fail",
+    "pass_state",
+    "reports_errors",
+]
 
 ROW_ID = click.IntRange(1, 2**63 - 1)
 """An application, outbox row or version number: what both databases can store."""
@@ -42,6 +50,8 @@ class State:
     def runtime(self) -> Runtime:
         """The wired system (built on first use, checking the schema)."""
         if self._runtime is None:
+            from sertiflow.runtime import Runtime
+
             self._runtime = Runtime.build(self.settings)
         return self._runtime
 
@@ -50,7 +60,7 @@ def fail(as_json: bool, code: str, message: str) -> NoReturn:
     """Report an error the sertiflow way (also as a JSON document under --json) and exit 1."""
     if as_json:
         print_json({"error": {"code": code, "message": message}})
-    err_console.print(f"error: {printable(message)}", markup=False, soft_wrap=True)
+    say_error(message)
     sys.exit(1)
 
 
@@ -59,6 +69,11 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        from workflow.errors import SertiflowError
+        from workflow.settings import SettingsError
+
         state = click.get_current_context().find_object(State)
         as_json = state is not None and state.as_json
         try:
@@ -78,3 +93,29 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def _json_requested(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    state = ctx.find_object(State)
+    if value and state is not None:
+        state.as_json = True
+
+
+def accept_json(command: click.Command) -> click.Command:
+    """Let ``command`` and every command under it take ``--json`` after its name too
+    (``sertiflow app list --json``), as people type it; the group's own ``--json`` stays.
+    Idempotent."""
+    if not any(param.name == "json" for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--json"],
+                is_flag=True,
+                expose_value=False,
+                callback=_json_requested,
+                help="Print JSON instead of tables (also accepted before the command).",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_json(sub)
+    return command

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from sertiflow.demo_catalogue import LINES
 from workers.outbox import mark_historical
 from workflow import journal
 from workflow.directory import (
@@ -29,7 +30,7 @@ from workflow.directory import (
 )
 from workflow.engine import Engine, TransitionResult
 from workflow.errors import ConflictError, GuardRefused, SertiflowError
-from workflow.evidence import EVIDENCE_KINDS
+from workflow.evidence import EVIDENCE_KINDS, Scope
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.ledger import UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
@@ -56,22 +57,6 @@ _FIELD_WEIGHT = {
     "sdm": 1,
     "pembiayaan": 1,
 }
-_PRODUCTS = (
-    "Sagu lempeng",
-    "Ikan asap",
-    "Kopi rempah",
-    "Minyak kayu putih",
-    "Abon ikan tuna",
-    "Kenari kenari",
-    "Manisan pala",
-    "Keripik pisang",
-    "Bagea",
-    "Sambal roa",
-    "Dodol rumput laut",
-    "Kerajinan mutiara",
-    "Tenun ikat Tanimbar",
-    "Teh daun pala",
-)
 _SURNAMES = (
     "Latuconsina",
     "Pattiasina",
@@ -177,6 +162,9 @@ class _Clock:
 def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecord]:
     codes = list(_REGENCY_WEIGHT)
     weights = list(_REGENCY_WEIGHT.values())
+    weights_all = [line.weight for line in LINES]
+    producers = [line for line in LINES if not line.food_service]  # cooperatives produce
+    producer_weights = [line.weight for line in producers]
     records = []
     for index in range(umkm + cooperatives):
         cooperative = index >= umkm
@@ -188,13 +176,17 @@ def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecor
             "kecil": rng.randrange(300, 9_000),
             "menengah": rng.randrange(15_000, 45_000),
         }[scale] * 1_000_000
-        product = rng.choice(_PRODUCTS)
+        line = rng.choices(
+            producers if cooperative else LINES, producer_weights if cooperative else weights_all
+        )[0]
+        product = line.product
         owner = f"{rng.choice(_GIVEN)} {rng.choice(_SURNAMES)}"
-        name = (
-            f"Koperasi {product} {rng.choice(_SURNAMES)}"
-            if cooperative
-            else f"{product} {owner.split()[0]}"
-        )
+        if cooperative:
+            name = f"Koperasi {product} {rng.choice(_SURNAMES)}"
+        elif line.kbli is not None:  # a restaurant, eating house or caterer: named as one
+            name = f"{_FOOD_SERVICE_PREFIX[line.kbli]} {owner.split()[0]}"
+        else:
+            name = f"{product} {owner.split()[0]}"
         regency = rng.choices(codes, weights)[0]
         records.append(
             UmkmRecord(
@@ -212,6 +204,8 @@ def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecor
                 simple_process=rng.random() < 0.85,
                 products=product,
                 language="en" if index % 25 == 0 else "id",  # a few owners read English
+                business_type=line.business_type,
+                kbli=line.kbli,
                 row=index + 2,
             )
         )
@@ -267,6 +261,13 @@ def build_demo(
             ids = dict(conn.execute(select(UMKM.c.nib, UMKM.c.id)).all())
             for record in records:
                 replace_profile(conn, admin, ids[record.nib], *_profile(rng, record))
+        marks = {record.nib: _marks(rng, record) for record in records}
+        candidates = {  # halal only for what is eaten, drunk or worn on the skin; SNI only
+            "halal_self_declare": [r for r in records if _LINES[r.products].halal],  # where a
+            "halal_regular": [r for r in records if _LINES[r.products].halal],  # standard is
+            "sni": [r for r in records if _LINES[r.products].sni is not None],  # there
+            "trademark": records,
+        }
         mover = _Mover(engine, clock, rng, end)
         starts = sorted(
             clock.now + timedelta(days=rng.uniform(0, 360)) for _ in range(applications)
@@ -277,21 +278,27 @@ def build_demo(
         for start in starts:
             clock.now = start
             process = rng.choices(mix_keys, mix_weights)[0]
-            record = rng.choice(records)
-            try:
-                app_id = engine.open_application(
-                    record.nib,
-                    process,
-                    "admin",
-                    assignee=rng.choice(consultants)[0],
-                    title=record.products,
-                    details=_details(rng, process, record),
-                )
-            except ConflictError:
+            if not candidates[process]:
                 tick()
-                continue  # that UMKM already has one open: the office would not open another
-            mover.opened += 1
-            mover.move(app_id, record.nib)
+                continue
+            record = rng.choice(candidates[process])
+            owned = marks[record.nib]
+            assignee = rng.choice(consultants)[0]
+            for mark in owned if process == "trademark" else owned[:1]:  # one filing a mark
+                try:
+                    app_id = engine.open_application(
+                        record.nib,
+                        process,
+                        "admin",
+                        assignee=assignee,
+                        title=record.products,
+                        details=_details(rng, process, record, mark),
+                    )
+                except ConflictError:  # the same one is open already
+                    continue
+                mover.opened += 1
+                mover.move(app_id, record.nib)
+                clock.now = start
             tick()
         # The simulated year happened before sertiflow "went live": its effects are recorded
         # as history, never sent. The last day's are left for the worker to deliver.
@@ -388,6 +395,7 @@ class _Mover:
                 valid_until=date(today.year + 1, 12, 31) if expires else None,
                 acting=actor,
                 now=self.clock.now,
+                application_id=_scoped(kind, app_id),
             )
         if "trademark" in " ".join(refusal.reasons):
             add_evidence(
@@ -398,6 +406,7 @@ class _Mover:
                 valid_until=date(today.year + 2, 12, 31),
                 acting=actor,
                 now=self.clock.now,
+                application_id=_scoped("trademark_licence", app_id),
             )
 
     def _fields(self, rule: Transition) -> dict[str, str]:
@@ -419,47 +428,54 @@ class _Mover:
         return fields
 
 
-_MATERIALS = (
-    ("Tepung sagu", "bahan baku", "Petani sagu Saparua", "Daftar positif KMA 1360/2021"),
-    ("Ikan tuna segar", "bahan baku", "TPI Eri, Ambon", "Daftar positif KMA 1360/2021"),
-    ("Gula pasir", "bahan tambahan", "PT Gula Nusantara", "SH ID00110000012340121"),
-    ("Garam beryodium", "bahan tambahan", "Toko Sinar Ambon", "SH ID00210000045670222"),
-    ("Kenari kupas", "bahan baku", "Kebun Banda", "Daftar positif KMA 1360/2021"),
-    ("Minyak kelapa", "bahan penolong", "Koperasi Kelapa Seram", "SH ID00310000078900323"),
-    ("Cengkeh kering", "bahan baku", "Petani Hila", "Daftar positif KMA 1360/2021"),
-    ("Kemasan plastik food grade", "bahan penolong", "CV Plastindo", ""),
-    ("Cabai rawit", "bahan baku", "Pasar Mardika", "Daftar positif KMA 1360/2021"),
-    ("Santan kelapa", "bahan baku", "Produksi sendiri", "Daftar positif KMA 1360/2021"),
-)
-_STEPS = (
-    "Pembelian bahan dari pemasok tetap yang bahannya jelas kehalalannya",
-    "Penerimaan dan pemeriksaan bahan (label, kemasan, tanggal kedaluwarsa)",
-    "Penyimpanan bahan di rak tertutup, terpisah dari bahan tidak halal",
-    "Pengolahan: pencucian, pencampuran dan pemasakan dengan peralatan khusus",
-    "Pengemasan dan pelabelan produk",
-    "Penyimpanan produk jadi di tempat kering dan bersih",
-    "Distribusi ke toko oleh-oleh dan penjualan daring",
-)
+_LINES = {line.product: line for line in LINES}
+
+
+def _scoped(kind: str, app_id: int) -> int | None:
+    """The application a document of ``kind`` is added for: none for the business's own
+    documents, else ``app_id`` (its own, or the mark or brand it is about)."""
+    return None if EVIDENCE_KINDS[kind].scope is Scope.UMKM else app_id
+
+
+_FOOD_SERVICE_PREFIX = {"56101": "Restoran", "56102": "Rumah Makan", "56210": "Katering"}
 
 
 def _profile(
     rng: random.Random, record: UmkmRecord
 ) -> tuple[list[ProductFacts], list[MaterialFacts], list[str]]:
+    """The products, materials and process steps of ``record``'s line of business."""
+    line = _LINES[record.products]
     products = [
-        ProductFacts(
-            f"{record.products} {variant}".strip(), f"{record.products} khas Maluku, kemasan {size}"
-        )
-        for variant, size in rng.sample(
-            [("Original", "250 g"), ("Pedas", "200 g"), ("Mini", "100 g"), ("Premium", "500 g")],
-            rng.randint(1, 3),
-        )
+        ProductFacts(f"{record.products} {variant}".strip(), f"{record.products}, {size}")
+        for variant, size in rng.sample(line.variants, rng.randint(1, len(line.variants)))
     ]
-    materials = [MaterialFacts(*m) for m in rng.sample(_MATERIALS, rng.randint(3, 6))]
-    return products, materials, list(_STEPS)
+    materials = [MaterialFacts(*m) for m in line.materials]
+    return products, materials, list(line.steps)
 
 
-def _details(rng: random.Random, process: str, record: UmkmRecord) -> dict[str, str]:
-    owner = record.owner_name.split()[0]
+def _marks(rng: random.Random, record: UmkmRecord) -> list[str]:
+    """The marks a business registers: one, or for about one in six, two or three."""
+    owner = record.owner_name.split()
+    marks = [f"{record.products.upper()} {owner[0].upper()}"]
+    if rng.random() < 1 / 6:
+        marks.append(f"{owner[-1].upper()} {record.products.split()[0].upper()}")
+        if rng.random() < 0.5:
+            marks.append(f"{owner[0].upper()} {rng.choice(_MARK_WORDS)}")
+    return marks
+
+
+_MARK_WORDS = ("RASA MALUKU", "NUSA INA", "SIWALIMA", "PULAU RATU", "LEIHITU")
+
+
+def _file_part(mark: str) -> str:
+    """A short, stable file-name part for ``mark``."""
+    return "-".join(mark.lower().split())
+
+
+def _details(rng: random.Random, process: str, record: UmkmRecord, mark: str) -> dict[str, str]:
+    """The details an application of ``process`` for ``record`` is opened with; ``mark`` is the
+    trademark filed, or the brand of an SNI-certified product."""
+    line = _LINES[record.products]
     if process.startswith("halal"):
         return {
             "penyelia_halal": record.owner_name,
@@ -468,18 +484,22 @@ def _details(rng: random.Random, process: str, record: UmkmRecord) -> dict[str, 
             "lp3h": "LP3H Universitas Pattimura",
         }
     if process == "trademark":
+        file_part = _file_part(mark)
         return {
-            "mark_name": f"{record.products.upper()} {owner.upper()}",
+            "mark_name": mark,
             "mark_type": "kombinasi",
-            "nice_classes": "30",
-            "goods": f"{record.products}; makanan ringan khas Maluku",
-            "mark_description": "Huruf tebal warna biru laut dengan gambar daun sagu hijau",
-            "label_file": f"label-{record.nib}.jpg",
+            "nice_classes": line.nice_class,
+            "goods": f"{record.products}; produk khas Maluku",
+            "mark_description": f"Tulisan {mark} huruf tebal warna biru laut dengan gambar daun "
+            "sagu hijau",
+            "label_file": f"label-{record.nib}-{file_part}.jpg",
         }
+    assert line.sni is not None  # only a product with a standard goes through SNI
+    number, title = line.sni
     return {
-        "sni_number": "SNI 3719:2014",
-        "sni_title": "Minuman sari buah",
+        "sni_number": number,
+        "sni_title": title,
         "lspro": "LSPro Baristand Industri Ambon",
         "product_type": record.products,
-        "brand": f"{record.products.upper()} {owner.upper()}",
+        "brand": mark,
     }

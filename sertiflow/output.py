@@ -3,21 +3,38 @@
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sys
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-__all__ = ["console", "print_json", "print_table", "printable", "to_jsonable", "write_csv"]
+if TYPE_CHECKING:
+    from rich.console import Console
 
-# Piped output (files, scripts, CI logs) gets wide tables instead of rich's 80-column default.
-console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
-err_console = Console(stderr=True, highlight=False)
+__all__ = [
+    "console",
+    "print_json",
+    "print_table",
+    "printable",
+    "say",
+    "say_error",
+    "to_jsonable",
+    "write_csv",
+]
+
+
+@functools.cache
+def console() -> Console:
+    """The console tables are printed on, made on first use (rich loads only when a command
+    prints a table, not for ``--help``). Piped output (files, scripts, CI logs) gets wide tables
+    instead of rich's 80-column default."""
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 200)
 
 
 def printable(text: str) -> str:
@@ -35,6 +52,11 @@ def say(text: str, *, err: bool = False, nl: bool = True) -> None:
     """``click.echo`` of ``text`` with every line made ``printable``: names, notes and
     references come from users and imported files, and must not drive the terminal."""
     click.echo("\n".join(printable(line) for line in text.split("\n")), err=err, nl=nl)
+
+
+def say_error(message: str) -> None:
+    """``error: MESSAGE`` as one line on standard error (a line break becomes a space)."""
+    click.echo(f"error: {printable(message)}", err=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -64,13 +86,15 @@ def print_table(
     right: Iterable[int] = (),
 ) -> None:
     """A table; columns whose index is in ``right`` are right-aligned (numbers)."""
+    from rich.table import Table
+
     aligned = set(right)
     table = Table(title=title, title_justify="left", header_style="bold", show_lines=False)
     for index, header in enumerate(headers):
         table.add_column(header, justify="right" if index in aligned else "left")
     for row in rows:
         table.add_row(*("" if cell is None else printable(str(to_jsonable(cell))) for cell in row))
-    console.print(table)
+    console().print(table)
 
 
 def write_csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

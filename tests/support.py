@@ -21,6 +21,7 @@ from workflow.directory import (
 )
 from workflow.engine import Engine as Workflow
 from workflow.engine import TransitionResult
+from workflow.evidence import EVIDENCE_KINDS, Scope
 from workflow.ledger import APPLICATIONS, AUDIT, OUTBOX
 from workflow.model import Role
 from workflow.regions import MALUKU_REGENCIES
@@ -70,7 +71,7 @@ SNI_EVIDENCE = (
 
 @dataclass
 class Clock:
-    """A clock the test moves by hand; starts on a Monday morning in Jakarta."""
+    """A clock the test moves by hand; starts on a Monday morning (11:00 in Ambon, the office)."""
 
     now: datetime = field(default_factory=lambda: datetime(2026, 11, 2, 2, 0))
 
@@ -118,9 +119,21 @@ class Office:
     owner: str = "ana"
 
     def give_evidence(
-        self, nib: str, kinds: tuple[str, ...], valid_until: object = None, acting: str = ""
+        self,
+        nib: str,
+        kinds: tuple[str, ...],
+        valid_until: object = None,
+        acting: str = "",
+        app: int | None = None,
     ) -> None:
+        """Add documents of ``kinds`` to ``nib``'s dossier, each in its kind's scope: the
+        business's own, or application ``app``'s (or its mark's). An application's kind that
+        ``app``'s process never asks for is left out (``HALAL_EVIDENCE`` serves both paths)."""
+        asked = _asked_for(self, app)
         for kind in kinds:
+            scoped = EVIDENCE_KINDS[kind].scope is not Scope.UMKM
+            if EVIDENCE_KINDS[kind].scope is Scope.APPLICATION and kind not in asked:
+                continue
             add_evidence(
                 self.db,
                 nib,
@@ -129,7 +142,22 @@ class Office:
                 valid_until=valid_until,  # type: ignore[arg-type]
                 acting=acting or self.admin,
                 now=self.clock(),
+                application_id=app if scoped else None,
             )
+
+
+def _asked_for(office: Office, app: int | None) -> frozenset[str]:
+    """The evidence kinds application ``app``'s process requires at some step (any version)."""
+    if app is None:
+        return frozenset(k for k, v in EVIDENCE_KINDS.items() if v.scope is Scope.APPLICATION)
+    key = app_row(office, app)["process_key"]
+    return frozenset(
+        kind
+        for definition in office.workflow.registry.all()
+        if definition.key == key
+        for transition in definition.transitions
+        for kind in transition.requires
+    )
 
 
 SYSTEM = "sertiflow"

@@ -50,7 +50,7 @@ from sqlalchemy import Connection, Row, exists, func, select
 
 from workers.outbox import enqueue
 from workflow.calendar import WorkingCalendar
-from workflow.dates import flags_of
+from workflow.dates import flags_of, state_deadline
 from workflow.directory import ensure_system_user
 from workflow.engine import Engine, TransitionResult
 from workflow.errors import GuardRefused, SertiflowError
@@ -232,12 +232,7 @@ def deadline_basis(
     ``unconfirmed``, ``configured``): the variant a flag picks and the office's override, as the
     engine chose them when the application entered the state; None when the state has no
     deadline of its own (a running one kept, or an extension's)."""
-    spec, name = state.deadline, state.name
-    for flag, variant in state.deadline_if:
-        if flag in flags:
-            spec, name = variant, f"{state.name}.{flag}"
-            break
-    spec = policy.deadline(definition.key, name, spec)
+    spec = state_deadline(policy, definition.key, state, flags)
     return None if spec is None else spec.basis
 
 

@@ -5,22 +5,51 @@ state, consultant and regency, with overdue counts, age buckets and time waiting
 GROUP BY over the audit log's stored dwell times (an index-only scan). Medians and 90th
 percentiles are read per stage from the same index with ``LIMIT 1 OFFSET k``, which works the same
 on SQLite (no percentile functions) and PostgreSQL.
+
+Overdue applications are split by the kind of deadline they missed: a legal time limit ("against
+the law": an agency late under the regulation) or a service target ("against a target": a slow
+agency, UMKM or consultant against a practice, the office's own or an unconfirmed figure). The
+kind follows the state (and the office's overrides, which are targets): a state that keeps
+another's clock counts with that state's deadline.
+
+After the certificate, what falls due is counted too: SNI surveillance audits (past due:
+overdue) and halal consistency checks (past due: due, never expired), each from the certificates
+waiting for it, with the audit entries that count its cycles read through the dwell index (the
+entries leaving CERTIFIED or SURVEILLANCE).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Connection, Integer, and_, bindparam, case, cast, func, select
 
 from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, USERS
+from workflow.milestones import (
+    CONSISTENCY_PASSED,
+    SURVEILLANCE_TRIGGER,
+    consistency_check_due,
+    surveillance_due,
+)
 from workflow.model import Court, Phase
+from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
+from workflow.rules import deadline_kind
 
-__all__ = ["AGE_BUCKETS", "Backlog", "DwellRow", "GroupRow", "StateRow", "compute_backlog"]
+__all__ = [
+    "AGE_BUCKETS",
+    "DUE_SOON_DAYS",
+    "AfterCertificateRow",
+    "Backlog",
+    "DwellRow",
+    "GroupRow",
+    "StateRow",
+    "compute_backlog",
+]
 
 DAY = 86_400.0
 AGE_BUCKETS: tuple[tuple[str, int | None], ...] = (
@@ -43,6 +72,24 @@ class StateRow:
     open: int
     overdue: int
     waiting_days: float
+    deadline_kind: str | None = None  # "law", "target", or None: no deadline
+    overdue_law: int = 0  # past a legal time limit
+    overdue_target: int = 0  # past a service target
+
+
+DUE_SOON_DAYS = 30
+"""Calendar days ahead in which a check after the certificate counts as falling due soon."""
+
+
+@dataclass(slots=True)
+class AfterCertificateRow:
+    """Certificates of one process waiting for their next check after the certificate."""
+
+    process: str
+    check: str  # surveillance (SNI) | consistency_check (halal)
+    certificates: int = 0  # waiting for the check (SNI: CERTIFIED; halal: HALAL_ACTIVE)
+    due_soon: int = 0  # falling due within DUE_SOON_DAYS
+    past_due: int = 0  # SNI: overdue; halal: due (the certificate itself does not expire)
 
 
 @dataclass(slots=True)
@@ -53,6 +100,8 @@ class GroupRow:
     name: str
     open: int = 0
     overdue: int = 0
+    overdue_law: int = 0
+    overdue_target: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +132,8 @@ class Backlog:
     today: date
     open_total: int = 0
     overdue_total: int = 0
+    overdue_law_total: int = 0  # past a legal time limit
+    overdue_target_total: int = 0  # past a service target
     by_state: list[StateRow] = field(default_factory=list)
     by_process: list[GroupRow] = field(default_factory=list)
     by_consultant: list[GroupRow] = field(default_factory=list)
@@ -90,6 +141,7 @@ class Backlog:
     age_buckets: dict[str, int] = field(default_factory=dict)
     dwell: list[DwellRow] = field(default_factory=list)
     waiting_by_court: dict[str, float] = field(default_factory=dict)
+    after_certificate: list[AfterCertificateRow] = field(default_factory=list)
 
     @property
     def heaviest_stage(self) -> DwellRow | None:
@@ -123,16 +175,95 @@ def compute_backlog(
     now: datetime,
     today: date,
     process: str | None = None,
+    policy: Policy | None = None,
+    surveillance_months: int = 12,
 ) -> Backlog:
-    """The backlog as of ``now`` (naive UTC; ``today`` is the office's date)."""
+    """The backlog as of ``now`` (naive UTC; ``today`` is the office's date), overdue figures
+    split by the kind of deadline under ``policy`` (the office's overrides are targets), and the
+    checks falling due after the certificate (SNI surveillance every ``surveillance_months``)."""
     backlog = Backlog(now, today)
-    _open_applications(conn, registry, backlog, process)
+    policy = policy or Policy()
+    _open_applications(conn, registry, backlog, process, policy)
     _dwell(conn, registry, backlog, process)
+    _after_certificate(conn, backlog, process, policy, surveillance_months)
     return backlog
 
 
+_CHECKS = {
+    # process: (check, the state waiting for it, the state its counted entries leave, trigger)
+    "sni": ("surveillance", "CERTIFIED", "CERTIFIED", SURVEILLANCE_TRIGGER),
+    "halal_regular": ("consistency_check", "HALAL_ACTIVE", "SURVEILLANCE", CONSISTENCY_PASSED),
+    "halal_self_declare": (
+        "consistency_check",
+        "HALAL_ACTIVE",
+        "SURVEILLANCE",
+        CONSISTENCY_PASSED,
+    ),
+}
+
+
+def _after_certificate(
+    conn: Connection,
+    backlog: Backlog,
+    process: str | None,
+    policy: Policy,
+    surveillance_months: int,
+) -> None:
+    a, au = APPLICATIONS, AUDIT
+    zone = ZoneInfo(policy.timezone)
+    soon = backlog.today + timedelta(days=DUE_SOON_DAYS)
+    for key, (check, waiting, leaving, trigger) in _CHECKS.items():
+        if process is not None and process != key:
+            continue
+        counted = (
+            select(
+                au.c.application_id,
+                func.count().label("n"),
+                func.max(au.c.at).label("last"),
+            )
+            .where(
+                au.c.process_key == key,
+                au.c.from_state == leaving,  # the dwell index finds these few
+                au.c.trigger == trigger,
+            )
+            .group_by(au.c.application_id)
+        )
+        cycles = {row.application_id: (int(row.n), row.last) for row in conn.execute(counted)}
+        certificates = select(a.c.id, a.c.certificate_issued_on, a.c.certificate_expires_on).where(
+            a.c.process_key == key,
+            a.c.state == waiting,
+            a.c.phase == Phase.CERTIFIED.value,
+            a.c.certificate_issued_on.is_not(None),
+        )
+        row = AfterCertificateRow(key, check)
+        for app_id, issued, expires in conn.execute(certificates):
+            done, last = cycles.get(app_id, (0, None))
+            if check == "surveillance":
+                due = surveillance_due(issued, done + 1, surveillance_months)
+                if expires is not None and due >= expires:
+                    continue  # the certificate ends first: recertification instead
+            else:
+                passed = None if last is None else last.replace(tzinfo=UTC).astimezone(zone)
+                due = consistency_check_due(
+                    issued,
+                    None if passed is None else passed.date(),
+                    policy.halal_consistency_check_years,
+                )
+            row.certificates += 1
+            if due < backlog.today or (check == "consistency_check" and due == backlog.today):
+                row.past_due += 1
+            elif due <= soon:
+                row.due_soon += 1
+        if row.certificates:
+            backlog.after_certificate.append(row)
+
+
 def _open_applications(
-    conn: Connection, registry: ProcessRegistry, backlog: Backlog, process: str | None
+    conn: Connection,
+    registry: ProcessRegistry,
+    backlog: Backlog,
+    process: str | None,
+    policy: Policy,
 ) -> None:
     a = APPLICATIONS
     now = backlog.as_of
@@ -167,29 +298,44 @@ def _open_applications(
     if process is not None:
         query = query.where(a.c.process_key == process)
     now_epoch = (now - datetime(1970, 1, 1)).total_seconds()
-    states: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    # open, overdue, waiting days, overdue against the law
+    states: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0, 0, 0.0, 0])
+    kinds: dict[tuple[str, str], str | None] = {}
     groups: dict[str, dict[str, GroupRow]] = {"process": {}, "consultant": {}, "regency": {}}
     buckets = dict.fromkeys((label for label, _ in AGE_BUCKETS), 0)
     for row in conn.execute(query).mappings():
         count, overdue = int(row["n"]), int(row["overdue"] or 0)
         waiting = (count * now_epoch - float(row["entered"] or 0)) / DAY
+        definition = registry.get(row["process_key"], row["process_version"])
+        kind = (
+            deadline_kind(definition, row["state"], policy)
+            if row["state"] in definition.states
+            else None
+        )
+        legal = overdue if kind == "law" else 0
         slot = states[(row["process_key"], row["state"])]
         slot[0] += count
         slot[1] += overdue
         slot[2] += waiting
-        for kind, key in (
+        slot[3] += legal
+        kinds.setdefault((row["process_key"], row["state"]), kind)
+        for group_kind, key in (
             ("process", row["process_key"]),
             ("consultant", str(row["assignee_id"] or "")),
             ("regency", row["regency_code"]),
         ):
-            group = groups[kind].setdefault(key, GroupRow(key, key))
+            group = groups[group_kind].setdefault(key, GroupRow(key, key))
             group.open += count
             group.overdue += overdue
+            group.overdue_law += legal
+            group.overdue_target += overdue - legal
         for label in buckets:
             buckets[label] += int(row[label] or 0)
         backlog.open_total += count
         backlog.overdue_total += overdue
-    for (key, state_name), (n, late, waited) in sorted(states.items()):
+        backlog.overdue_law_total += legal
+        backlog.overdue_target_total += overdue - legal
+    for (key, state_name), (n, late, waited, late_legal) in sorted(states.items()):
         state = registry.get(key).states.get(state_name)
         backlog.by_state.append(
             StateRow(
@@ -200,6 +346,9 @@ def _open_applications(
                 int(n),
                 int(late),
                 waited,
+                kinds[(key, state_name)],
+                int(late_legal),
+                int(late - late_legal),
             )
         )
     _name_groups(conn, registry, groups)

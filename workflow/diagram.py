@@ -1,10 +1,21 @@
-"""Process diagrams as text: Mermaid (renders in most Markdown viewers) or Graphviz."""
+"""Process diagrams as text: Mermaid (renders in most Markdown viewers) or Graphviz.
+
+A transition with guards (conditions checked before it fires, which ``sertiflow process show``
+spells out) carries ``GUARDED`` after its trigger; Graphviz also draws it dashed.
+"""
 
 from __future__ import annotations
 
-from workflow.model import Phase, ProcessDefinition
+from workflow.model import Phase, ProcessDefinition, Transition
 
-__all__ = ["graphviz", "mermaid"]
+__all__ = ["GUARDED", "graphviz", "mermaid"]
+
+GUARDED = "[guard]"
+"""The mark after a guarded transition's trigger."""
+
+
+def _label(transition: Transition) -> str:
+    return f"{transition.trigger} {GUARDED}" if transition.guards else transition.trigger
 
 
 def mermaid(definition: ProcessDefinition) -> str:
@@ -15,7 +26,7 @@ def mermaid(definition: ProcessDefinition) -> str:
     lines.append(f"    [*] --> {definition.initial}")
     for transition in definition.transitions:
         for source in transition.sources:
-            lines.append(f"    {source} --> {transition.dest} : {transition.trigger}")
+            lines.append(f"    {source} --> {transition.dest} : {_label(transition)}")
     for name, state in definition.states.items():
         if state.phase is Phase.CLOSED:
             lines.append(f"    {name} --> [*]")
@@ -35,6 +46,9 @@ def graphviz(definition: ProcessDefinition) -> str:
         lines.append(f'    {name} [label="{label}"{shape}];')
     for transition in definition.transitions:
         for source in transition.sources:
-            lines.append(f'    {source} -> {transition.dest} [label="{transition.trigger}"];')
+            style = ", style=dashed" if transition.guards else ""
+            lines.append(
+                f'    {source} -> {transition.dest} [label="{_label(transition)}"{style}];'
+            )
     lines.append("}")
     return "\n".join(lines) + "\n"

@@ -5,23 +5,37 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import Connection, Engine, Row, delete, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, delete, insert, select, update
 
 from workflow import journal
 from workflow.audit import plain
 from workflow.errors import ConflictError, InvalidInput, NotFound
-from workflow.evidence import evidence_kind
+from workflow.evidence import (
+    EVIDENCE_KINDS,
+    MARK_DETAILS,
+    Scope,
+    application_mark,
+    evidence_kind,
+    evidence_subject,
+    scope_for,
+)
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.fields import EARLIEST, LATEST
 from workflow.ledger import Actor
 from workflow.model import Role
-from workflow.permissions import acting_user, require_admin, require_for_umkm
+from workflow.permissions import (
+    acting_user,
+    require_admin,
+    require_for_application,
+    require_for_umkm,
+)
 from workflow.persistence.database import dialect_insert, reading
 from workflow.persistence.schema import (
     Application,
@@ -34,12 +48,14 @@ from workflow.persistence.schema import (
     User,
     table,
 )
+from workflow.processes import ProcessRegistry
 from workflow.regions import Regency as RegionData
 from workflow.umkm_record import UmkmRecord
 
 __all__ = [
     "EMPTY_PROFILE",
     "EVIDENCE_IMAGE",
+    "UMKM_FIELD_ALIASES",
     "UMKM_IMAGE",
     "USER_IMAGE",
     "UpsertCounts",
@@ -59,6 +75,7 @@ __all__ = [
     "umkm_by_nib",
     "umkm_digest",
     "umkm_id_by_nib",
+    "update_umkm",
     "upsert_umkm",
 ]
 
@@ -91,30 +108,13 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
         existing |= set(
             conn.scalars(select(Umkm.nib).where(Umkm.nib.in_(nibs[chunk : chunk + 500])))
         )
-    rows = [
-        {
-            "nib": r.nib,
-            "name": r.name,
-            "owner_name": r.owner_name,
-            "kind": r.kind,
-            "scale": r.scale,
-            "regency_code": r.regency_code,
-            "email": r.email,
-            "phone": r.phone,
-            "address": r.address,
-            "annual_turnover": r.annual_turnover,
-            "production_sites": r.production_sites,
-            "simple_process": r.simple_process,
-            "products": r.products,
-            "language": r.language,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in records
-    ]
-    stmt = dialect_insert(conn)(Umkm)
-    changing = {c: stmt.excluded[c] for c in rows[0] if c not in ("nib", "created_at")}
-    conn.execute(stmt.on_conflict_do_update(index_elements=["nib"], set_=changing), rows)
+    sql, named, stamp = _upsert_statement(conn)
+    created, updated = stamp(now), stamp(now)  # one moment for every row: converted once
+    values = [_RECORD_VALUES(r) for r in records]
+    params: list[Any] = [(*row, created, updated) for row in values]
+    if named is not None:  # a driver that takes parameters by name (psycopg)
+        params = [dict(zip(named, row, strict=True)) for row in params]
+    conn.exec_driver_sql(sql, params)  # the driver's executemany: no per-row statement work
     moved = sorted(existing)  # a new UMKM has no applications yet
     for chunk in range(0, len(moved), 500):  # applications carry their UMKM's regency
         owners = select(Umkm.id).where(Umkm.nib.in_(moved[chunk : chunk + 500]))
@@ -130,7 +130,7 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
         actor_id=None,
         action="umkm.set",
         subject="umkm",
-        data={"digests": {row["nib"]: umkm_digest(row) for row in rows}},  # as stored
+        data={"digests": {row[0]: _digest_of(list(row)) for row in values}},  # as stored
     )
     journal.flush(conn)  # now, not at commit: a large import keeps no digests in memory
     updated = len(existing)
@@ -166,10 +166,93 @@ def umkm_id_by_nib(conn: Connection, nib: str) -> int:
     return umkm_id
 
 
+UMKM_FIELD_ALIASES = {"regency": "regency_code", "turnover": "annual_turnover"}
+"""Shorter names ``update_umkm`` also accepts for a field."""
+
+
+def update_umkm(
+    db: Engine,
+    nib: str,
+    changes: Mapping[str, str],
+    *,
+    acting: str,
+    now: datetime,
+    max_length: int = 1_000,
+) -> dict[str, Any]:
+    """Change fields of the business with ``nib`` (``field -> value`` as typed; every
+    ``UMKM_IMAGE`` field but the NIB, which is its key), as ``acting``: an admin, a consultant
+    assigned to one of its open applications, or its own UMKM user. Each value is checked and
+    normalised as a registry import reads its cell (``max_length`` is the import's cell limit);
+    an empty value clears an optional field. A new regency moves its applications with it, as an
+    import does. Journalled with who did it and the row's new digest, so ``audit verify`` still
+    vouches for it. Returns the fields that changed, with their new values: nothing is written
+    when none did."""
+    from workflow.umkm_import import parse_registry_field  # it imports this module
+
+    editable = [c for c in UMKM_IMAGE if c != "nib"]
+    fields: dict[str, str] = {}
+    for name, value in changes.items():
+        column = UMKM_FIELD_ALIASES.get(name, name)
+        if column == "nib":
+            raise InvalidInput(
+                "the NIB is the business's key and cannot be changed; import the business "
+                "under its new NIB instead"
+            )
+        if column not in editable:
+            raise InvalidInput(f"unknown field {name!r}; fields: {', '.join(editable)}")
+        if column in fields:
+            raise InvalidInput(f"{column} is given twice; give each field once")
+        if len(value) > max_length:
+            raise InvalidInput(
+                f"{column} is {len(value):,} characters long; at most {max_length:,} are "
+                "accepted (as in an import): shorten it"
+            )
+        fields[column] = value
+    if not fields:
+        raise InvalidInput("nothing to change: give NAME=VALUE, e.g. annual_turnover=250000000")
+    umkm = table(Umkm)
+    with journal.writing(db) as conn:
+        actor = acting_user(conn, acting)
+        row = conn.execute(select(umkm).where(umkm.c.nib == nib)).mappings().first()
+        if row is None:
+            raise NotFound(f"no UMKM with NIB {nib!r}; see 'sertiflow umkm list'")
+        require_for_umkm(conn, actor, row["id"], "change the business's record")
+        regencies = [
+            RegionData(r.code, r.name, r.kind, r.seat) for r in conn.execute(select(Regency))
+        ]
+        changed: dict[str, Any] = {}
+        for column, text in fields.items():
+            value = parse_registry_field(column, text, regencies)
+            if isinstance(value, str):
+                fits(umkm.c[column], value, column)
+            if value != row[column]:
+                changed[column] = value
+        if not changed:
+            return {}
+        conn.execute(update(umkm).where(umkm.c.id == row["id"]).values(**changed, updated_at=now))
+        if "regency_code" in changed:  # applications carry their UMKM's regency
+            conn.execute(
+                update(Application)
+                .where(Application.umkm_id == row["id"])
+                .values(regency_code=changed["regency_code"])
+            )
+        stored = conn.execute(select(umkm).where(umkm.c.id == row["id"])).mappings().one()
+        journal.note(
+            conn,
+            at=now,
+            actor_id=actor.id,
+            action="umkm.update",
+            subject=f"umkm:{nib}",
+            data={"digests": {nib: umkm_digest(stored)}, "changed": sorted(changed)},
+        )
+    return changed
+
+
 USER_IMAGE = ("username", "full_name", "role", "email", "field", "umkm_id", "active")
 """The user columns the journal records whole with every change, and ``audit verify`` compares."""
-EVIDENCE_IMAGE = ("reference", "valid_until", "added_at", "added_by")
-"""The dossier document columns the journal records and ``audit verify`` compares."""
+EVIDENCE_IMAGE = ("reference", "valid_until", "added_at", "added_by", "scope", "application_id")
+"""The dossier document columns the journal records and ``audit verify`` compares (``scope``
+and ``application_id`` since schema 0007, whose upgrade journals every document again)."""
 
 
 UMKM_IMAGE = (
@@ -187,9 +270,13 @@ UMKM_IMAGE = (
     "simple_process",
     "products",
     "language",
+    "business_type",
+    "kbli",
 )
 """The UMKM columns whose digest the journal records with every import and ``audit verify``
-compares: what a packet prints about the business."""
+compares: what a packet prints about the business, and what the self-declare guard reads."""
+_UNTYPED = len(UMKM_IMAGE) - 2
+"""The columns the digest covered before schema 0006 added ``business_type`` and ``kbli``."""
 _PROFILE = (
     (table(Product), ("name", "description")),
     (table(Material), ("name", "category", "supplier", "halal_evidence")),
@@ -199,13 +286,54 @@ _PROFILE = (
 
 def digest(values: Any) -> str:
     """SHA-256 of ``values`` (nested lists of column values) as canonical JSON."""
-    text = json.dumps(values, default=plain, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(values).encode()).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(default=plain, ensure_ascii=False, separators=(",", ":"))
+"""One encoder for every digest: ``json.dumps`` with these options builds one per call."""
 
 
 def umkm_digest(row: Mapping[Any, Any]) -> str:
-    """The digest of a UMKM row's ``UMKM_IMAGE`` columns."""
-    return digest([row[c] for c in UMKM_IMAGE])  # JSON's own types: no plain() per value
+    """The digest of a UMKM row's ``UMKM_IMAGE`` columns. A row with neither business type nor
+    KBLI digests as it did before schema 0006 added them, so the journal's earlier digests hold;
+    one with either digests both, so setting, changing or clearing them shows."""
+    return _digest_of([row[c] for c in UMKM_IMAGE])
+
+
+def _digest_of(values: list[Any]) -> str:
+    """``umkm_digest`` of the ``UMKM_IMAGE`` values in order (JSON's own types: no plain())."""
+    if values[-1] is None and values[-2] is None:
+        del values[_UNTYPED:]
+    return digest(values)
+
+
+_RECORD_VALUES = attrgetter(*UMKM_IMAGE)
+"""A record's ``UMKM_IMAGE`` values in order: its fields carry the columns' names."""
+_UPSERTS: dict[str, tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]] = {}
+_UPSERT_COLUMNS = (*UMKM_IMAGE, "created_at", "updated_at")
+
+
+def _upsert_statement(
+    conn: Connection,
+) -> tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]:
+    """The dialect's upsert of a business by NIB as driver SQL, compiled once: the SQL, the
+    column names when the driver takes parameters by name (None: in ``_UPSERT_COLUMNS``'
+    order), and what makes a timestamp a value the driver stores as SQLAlchemy would (SQLite
+    keeps text). The other values go as they are: text, integers, booleans and None."""
+    dialect = conn.dialect
+    if dialect.name not in _UPSERTS:
+        stmt = dialect_insert(conn)(Umkm).values({c: bindparam(c) for c in _UPSERT_COLUMNS})
+        changing = {c: stmt.excluded[c] for c in _UPSERT_COLUMNS if c not in ("nib", "created_at")}
+        compiled = stmt.on_conflict_do_update(index_elements=["nib"], set_=changing).compile(
+            dialect=dialect
+        )
+        if compiled.positional and tuple(compiled.positiontup or ()) != _UPSERT_COLUMNS:
+            raise RuntimeError(f"the {dialect.name} upsert takes its parameters out of order")
+        stamp_type = table(Umkm).c.created_at.type.dialect_impl(dialect)
+        stamp = stamp_type.bind_processor(dialect) or (lambda moment: moment)
+        named = None if compiled.positional else _UPSERT_COLUMNS
+        _UPSERTS[dialect.name] = (str(compiled), named, stamp)
+    return _UPSERTS[dialect.name]
 
 
 EMPTY_PROFILE = digest([[], [], []])
@@ -414,56 +542,144 @@ def add_evidence(
     valid_until: date | None,
     acting: str,
     now: datetime,
+    application_id: int | None = None,
+    mark: str | None = None,
 ) -> None:
-    """Put a document into a UMKM's dossier, replacing an older one of the same kind, as
-    ``acting``: an admin, a consultant assigned to one of the business's applications, or the
-    business's own UMKM user. Journalled."""
-    evidence_kind(kind)  # an unknown kind is refused, naming the known ones
+    """Put a document into a UMKM's dossier, in its kind's scope (``workflow.evidence``),
+    replacing an older one of the same kind and scope, as ``acting``. Journalled.
+
+    A business's own document needs neither ``application_id`` nor ``mark``; one application's
+    needs ``application_id``, and may be added by who may act for that application (an admin,
+    its assigned consultant, the business's UMKM user); one mark's needs ``mark``, or the
+    ``application_id`` of an application about the mark. The others may be added by an admin, a
+    consultant assigned to one of the business's open applications, or its UMKM user.
+    """
+    evidence = evidence_kind(kind)  # an unknown kind is refused, naming the known ones
     reference = reference.strip()
     if not reference:
         raise InvalidInput("give a reference for the document (file name or number)")
     fits(Evidence.reference, reference, "the document's reference")
+    if mark is not None:
+        fits(Umkm.name, mark.strip(), "the mark's name")
     if valid_until is not None and not EARLIEST <= valid_until <= LATEST:
         raise InvalidInput(
             f"valid until {valid_until.isoformat()} is not a plausible date; "
             f"write one between {EARLIEST.year} and {LATEST.year}"
         )
+    if evidence.scope is not Scope.MARK or application_id is None:
+        scope_for(kind, application_id, mark)  # a missing or misplaced --app or --mark, first
+    elif mark is not None:
+        raise InvalidInput(f"give either --app or --mark for {kind}, not both")
     with journal.writing(db) as conn:
         actor = acting_user(conn, acting)
         umkm_id = umkm_id_by_nib(conn, nib)
-        require_for_umkm(conn, actor, umkm_id, "change the dossier")
+        linked = None
+        if application_id is not None and evidence.scope is not Scope.UMKM:
+            app = _application_for(conn, application_id, umkm_id, nib, kind)
+            require_for_application(actor, app, "add documents to")
+            if evidence.scope is Scope.APPLICATION:
+                linked = application_id
+            else:
+                mark = application_mark(app.process_key, app.details)
+                if mark is None:
+                    detail = MARK_DETAILS.get(app.process_key, "mark_name")
+                    raise InvalidInput(
+                        f"{kind} ({evidence.name}) is for one mark, and application "
+                        f"#{application_id} names none yet: set its {detail} ('sertiflow app "
+                        f"details {application_id} {detail}=...') or give --mark NAME"
+                    )
+        else:
+            require_for_umkm(conn, actor, umkm_id, "change the dossier")
+        scope = scope_for(kind, application_id, mark)
         values = {
             "reference": reference,
             "valid_until": valid_until,
             "added_at": now,
             "added_by": actor.id,
+            "application_id": linked,
         }
         # One statement: two people adding the same kind at once both land, the later wins.
         conn.execute(
             dialect_insert(conn)(Evidence)
-            .values(umkm_id=umkm_id, kind=kind, **values)
-            .on_conflict_do_update(index_elements=["umkm_id", "kind"], set_=values)
+            .values(umkm_id=umkm_id, kind=kind, scope=scope, **values)
+            .on_conflict_do_update(index_elements=["umkm_id", "kind", "scope"], set_=values)
         )
         journal_row(
             conn,
             Evidence,
-            (Evidence.umkm_id == umkm_id) & (Evidence.kind == kind),
+            (Evidence.umkm_id == umkm_id) & (Evidence.kind == kind) & (Evidence.scope == scope),
             EVIDENCE_IMAGE,
-            f"evidence:{umkm_id}:{kind}",
+            evidence_subject(umkm_id, kind, scope),
             actor=actor,
             action="evidence.set",
             at=now,
         )
 
 
+def _application_for(
+    conn: Connection, application_id: int, umkm_id: int, nib: str, kind: str
+) -> Row[Any]:
+    """Application ``application_id``, if it is the business's and its process asks for (or,
+    for a mark's document, is about a mark that can use) documents of ``kind``."""
+    app = conn.execute(
+        select(
+            Application.id,
+            Application.umkm_id,
+            Application.assignee_id,
+            Application.process_key,
+            Application.details,
+        ).where(Application.id == application_id)
+    ).first()
+    if app is None:
+        raise NotFound(f"no application #{application_id}; see 'sertiflow app list'")
+    if app.umkm_id != umkm_id:
+        raise InvalidInput(
+            f"application #{application_id} is not of the business with NIB {nib}; "
+            "give one of its own applications"
+        )
+    if EVIDENCE_KINDS[kind].scope is Scope.MARK:
+        if app.process_key not in MARK_DETAILS:
+            raise InvalidInput(
+                f"{kind} is for a mark, and a {app.process_key} application is about none; "
+                f"give --mark NAME or a {' or '.join(sorted(MARK_DETAILS))} application"
+            )
+    elif kind not in _asked_for(app.process_key):
+        raise InvalidInput(
+            f"a {app.process_key} application never asks for {kind} "
+            f"({EVIDENCE_KINDS[kind].name}); give the application it proves"
+        )
+    return app
+
+
+def _asked_for(process_key: str) -> frozenset[str]:
+    """Every evidence kind a step of any version of ``process_key`` requires."""
+    return frozenset(
+        kind
+        for definition in ProcessRegistry().all()
+        if definition.key == process_key
+        for transition in definition.transitions
+        for kind in transition.requires
+    )
+
+
 def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
-    """The documents in a UMKM's dossier, by kind."""
+    """The documents in a UMKM's dossier, by kind and scope: ``scope`` is ``""`` for the
+    business's own, ``application:ID`` (with ``application_id``) or ``mark:NAME``."""
     with reading(db).connect() as conn:
         umkm_id = umkm_id_by_nib(conn, nib)
         rows = conn.execute(
-            select(Evidence.kind, Evidence.reference, Evidence.valid_until, Evidence.added_at)
+            select(
+                Evidence.kind,
+                Evidence.scope,
+                Evidence.application_id,
+                Application.process_key,
+                Evidence.reference,
+                Evidence.valid_until,
+                Evidence.added_at,
+            )
+            .outerjoin(Application, Application.id == Evidence.application_id)
             .where(Evidence.umkm_id == umkm_id)
-            .order_by(Evidence.kind)
+            .order_by(Evidence.kind, Evidence.scope)
         )
         return [dict(r._mapping) for r in rows]
 

@@ -24,6 +24,7 @@ from workflow.audit import DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.dates import DateRules, flags_of
 from workflow.directory import fits, umkm_by_nib
+from workflow.duplicates import IDENTITY_DETAILS, describe, duplicate_of, identity
 from workflow.errors import (
     ConflictError,
     GuardRefused,
@@ -32,8 +33,9 @@ from workflow.errors import (
     NotPermitted,
     TriggerNotAllowed,
 )
+from workflow.evidence import EvidenceItem, application_mark, in_scope
 from workflow.fields import parse_fields
-from workflow.guards import EvidenceItem, GuardContext, RelatedApplication, UmkmProfile
+from workflow.guards import GuardContext, RelatedApplication, UmkmProfile
 from workflow.ledger import (
     APPLICATIONS,
     QUEUED,
@@ -42,6 +44,7 @@ from workflow.ledger import (
     SELECT_EVIDENCE,
     SELECT_RELATED,
     SELECT_UMKM,
+    UMKM,
     Actor,
     Step,
     effect_kinds,
@@ -188,7 +191,9 @@ class Engine:
                 raise NotPermitted("a UMKM user may open applications only for its own business")
             assignee_id = self._assignee_id(conn, actor, assignee)
             owner = (umkm.id, umkm.regency_code)
-            app_id = self._open(conn, definition, owner, actor, assignee_id, title, note, None)
+            app_id = self._open(
+                conn, definition, owner, actor, assignee_id, title, note, None, details
+            )
             if details:
                 self._write_details(conn, self.application(conn, app_id), actor, details, "")
             return app_id
@@ -211,20 +216,10 @@ class Engine:
         title: str,
         note: str,
         linked_from: int | None,
+        details: Mapping[str, str] | None = None,
     ) -> int:
         umkm_id, regency_code = owner
-        existing = conn.scalar(  # open under any version of the process
-            select(APPLICATIONS.c.id).where(
-                APPLICATIONS.c.umkm_id == umkm_id,
-                APPLICATIONS.c.process_key == definition.key,
-                APPLICATIONS.c.phase == Phase.PIPELINE.value,
-            )
-        )
-        if existing is not None:
-            raise ConflictError(
-                f"this UMKM already has open {definition.key} application #{existing}; "
-                "advance or cancel it instead of opening another"
-            )
+        self._refuse_duplicate(conn, umkm_id, definition.key, details)
         now = self.clock()
         initial = definition.states[definition.initial]
         app_id: int = conn.execute(
@@ -266,6 +261,42 @@ class Engine:
         effects = effect_kinds(initial, _OPENED, assignee_id is not None)
         record(conn, self.application(conn, app_id), step, changes, effects)
         return app_id
+
+    @staticmethod
+    def _refuse_duplicate(
+        conn: Connection,
+        umkm_id: int,
+        process_key: str,
+        details: Mapping[str, Any] | None,
+        besides: int | None = None,
+    ) -> None:
+        """Refuse an application that an open one of the business (open under any version of
+        the process; ``besides`` excepted) already is: same mark and classes, same product and
+        standard, same halal product scope (``workflow.duplicates``). On PostgreSQL the
+        business's row is locked first, so two people opening the same mark at once get one
+        application and one refusal (SQLite's writers are serialised already)."""
+        conn.execute(select(UMKM.c.id).where(UMKM.c.id == umkm_id).with_for_update())
+        query = select(APPLICATIONS.c.id, APPLICATIONS.c.details).where(
+            APPLICATIONS.c.umkm_id == umkm_id,
+            APPLICATIONS.c.process_key == process_key,
+            APPLICATIONS.c.phase == Phase.PIPELINE.value,
+        )
+        if besides is not None:
+            query = query.where(APPLICATIONS.c.id != besides)
+        others = {row.id: row.details for row in conn.execute(query.order_by(APPLICATIONS.c.id))}
+        existing = duplicate_of(process_key, details, others.items())
+        if existing is not None:
+            names = IDENTITY_DETAILS.get(process_key)
+            other = (
+                f"; to open another, give it a different {' or '.join(names)} ('--detail')"
+                if names
+                else ""
+            )
+            raise ConflictError(
+                f"this UMKM already has open {process_key} application #{existing}"
+                f"{describe(process_key, others[existing])}; advance or cancel it instead of "
+                f"opening another{other}"
+            )
 
     # --------------------------------------------------------------------------- advancing
     def advance(
@@ -360,12 +391,27 @@ class Engine:
                 row.annual_turnover,
                 row.production_sites,
                 row.simple_process,
+                row.business_type,
+                row.kbli,
             )
+        mark = application_mark(definition.key, app.details)
+        elsewhere: dict[str, tuple[EvidenceItem, ...]] = {}
         if "evidence" in needs:
-            evidence = {
-                r.kind: EvidenceItem(r.kind, r.reference, r.valid_until)
-                for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
-            }
+            evidence, elsewhere = in_scope(
+                (
+                    EvidenceItem(
+                        r.kind,
+                        r.reference,
+                        r.valid_until,
+                        r.scope,
+                        r.application_id,
+                        r.process_key or "",
+                    )
+                    for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
+                ),
+                app.id,
+                mark,
+            )
         if "related" in needs:
             related = tuple(
                 RelatedApplication(
@@ -388,6 +434,9 @@ class Engine:
             evidence=evidence,
             related=related,
             certificate_expires_on=app.certificate_expires_on,
+            application_id=app.id,
+            mark=mark,
+            elsewhere=elsewhere,
         )
 
     def _move(
@@ -403,7 +452,15 @@ class Engine:
     ) -> TransitionResult:
         dest = definition.states[rule.dest]
         flags = flags_of(app.flags) | frozenset(rule.sets_flags)
-        deadline = self.dates.next_deadline(definition, rule, app.deadline, self.today(now), flags)
+        deadline = self.dates.next_deadline(
+            definition,
+            rule,
+            app.deadline,
+            self.today(now),
+            flags,
+            source=app.state,
+            entered_on=self.today(app.state_entered_at),
+        )
         changes = {
             "state": dest.name,
             "phase": dest.phase.value,
@@ -532,6 +589,10 @@ class Engine:
             )
         merged = {**(app.details or {}), **{k: v.strip() for k, v in details.items()}}
         merged = {k: v for k, v in merged.items() if v}
+        if app.phase == Phase.PIPELINE.value and identity(app.process_key, merged) != identity(
+            app.process_key, app.details
+        ):  # a changed mark, product or standard must not make it another's duplicate
+            self._refuse_duplicate(conn, app.umkm_id, app.process_key, merged, besides=app.id)
         self._record_in_place(conn, app, actor, DETAILS, {"details": merged}, note, dict(details))
         return merged
 

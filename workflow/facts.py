@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from workflow.errors import NotFound
-from workflow.evidence import EVIDENCE_KINDS, expired
+from workflow.evidence import EVIDENCE_KINDS, EvidenceItem, application_mark, expired, in_scope
 from workflow.ledger import APPLICATIONS, REGENCIES, SELECT_EVIDENCE, UMKM, USERS
 from workflow.model import ProcessDefinition
 from workflow.persistence.schema import Material, ProcessStep, Product, table
@@ -101,7 +101,16 @@ def load_facts(
     umkm = conn.execute(select(UMKM).where(UMKM.c.id == app.umkm_id)).one()._asdict()
     regency = conn.scalar(select(REGENCIES.c.name).where(REGENCIES.c.code == umkm["regency_code"]))
     definition = registry.get(app.process_key, app.process_version)
-    on_file = {r.kind: r for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})}
+    on_file, _ = in_scope(  # the business's documents, this application's, its mark's
+        (
+            EvidenceItem(
+                r.kind, r.reference, r.valid_until, r.scope, r.application_id, r.process_key or ""
+            )
+            for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
+        ),
+        app.id,
+        application_mark(app.process_key, app.details),
+    )
     checklist = []
     for kind in _required_kinds(definition):
         item = on_file.get(kind)

@@ -14,7 +14,8 @@ from typing import Protocol
 
 from dateutil.relativedelta import relativedelta
 
-from workflow.evidence import EVIDENCE_KINDS, expired
+from workflow.business_type import food_service_problem
+from workflow.evidence import EVIDENCE_KINDS, MARK_DETAILS, EvidenceItem, Scope, expired
 from workflow.policy import Policy
 
 __all__ = [
@@ -45,15 +46,8 @@ class UmkmProfile:
     annual_turnover: int | None
     production_sites: int | None
     simple_process: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceItem:
-    """A document in the UMKM's dossier."""
-
-    kind: str
-    reference: str
-    valid_until: date | None
+    business_type: str | None = None  # in words: "produsen keripik", "rumah makan" ...
+    kbli: str | None = None  # KBLI 2020, 5 digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +73,14 @@ class GuardContext:
     flags: frozenset[str] = frozenset()
     umkm: UmkmProfile | None = None
     evidence: Mapping[str, EvidenceItem] = field(default_factory=dict)
+    """The dossier documents that count for this application (in their kinds' scopes), by kind."""
     related: tuple[RelatedApplication, ...] = ()
     certificate_expires_on: date | None = None
+    application_id: int | None = None
+    mark: str | None = None
+    """The mark the application is about (``evidence.application_mark``), if it names one."""
+    elsewhere: Mapping[str, tuple[EvidenceItem, ...]] = field(default_factory=dict)
+    """The business's documents of the same kinds that belong to other applications or marks."""
 
 
 class Guard(Protocol):
@@ -91,18 +91,52 @@ class Guard(Protocol):
 
     def __call__(self, ctx: GuardContext) -> str | None: ...
 
+    def describe(self, policy: Policy) -> str:
+        """What the guard checks, in one sentence with the office's figures (``process show``)."""
+        ...
+
 
 def missing_evidence(ctx: GuardContext, kinds: tuple[str, ...]) -> list[str]:
-    """One sentence per required dossier document that is missing or expired."""
+    """One sentence per required dossier document that is missing or expired in its scope; one
+    on file for another application or mark is named, with whose it is."""
     problems = []
     for kind in kinds:
         item = ctx.evidence.get(kind)
         name = EVIDENCE_KINDS[kind].name
         if item is None:
-            problems.append(f"missing {kind} ({name})")
+            problems.append(f"missing {kind} ({name}){_scope_note(ctx, kind)}")
         elif expired(item.valid_until, ctx.today):
             problems.append(f"expired {kind} ({name}), valid until {item.valid_until}")
     return problems
+
+
+def _scope_note(ctx: GuardContext, kind: str) -> str:
+    """Why no document of ``kind`` counts for this application although the dossier may hold
+    one: whose the others are, or that the application names no mark yet."""
+    scope = EVIDENCE_KINDS[kind].scope
+    if scope is Scope.UMKM:
+        return ""
+    this = "this application" if ctx.application_id is None else f"#{ctx.application_id}"
+    notes = []
+    if scope is Scope.MARK and ctx.mark is None:
+        detail = MARK_DETAILS.get(ctx.process_key)
+        notes.append(
+            f"it belongs to a mark and {this} names none"
+            + (f" (set its {detail} detail)" if detail else "")
+        )
+    others = ctx.elsewhere.get(kind, ())
+    if others:
+        notes.append(
+            "; ".join(
+                f"{EVIDENCE_KINDS[kind].name.lower()} {o.reference} is for {o.belongs_to()}"
+                for o in others[:3]
+            )
+            + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        )
+    what = "application" if scope is Scope.APPLICATION else "mark"
+    if not notes:
+        return f" for this {what}"
+    return f" for this {what}: " + "; ".join(notes)
 
 
 def _rupiah(amount: int) -> str:
@@ -112,6 +146,9 @@ def _rupiah(amount: int) -> str:
 def self_declare_problems(umkm: UmkmProfile, policy: Policy) -> list[str]:
     """Why ``umkm`` may not take the self-declare path (Kepkaban 150/2022 criteria)."""
     problems = []
+    food_service = food_service_problem(umkm.business_type, umkm.kbli, umkm.name)
+    if food_service is not None:
+        problems.append(food_service)
     if umkm.scale not in ("mikro", "kecil"):
         problems.append(f"scale is {umkm.scale}; self-declare is for micro and small businesses")
     if umkm.annual_turnover is None:
@@ -135,12 +172,31 @@ def self_declare_problems(umkm: UmkmProfile, policy: Policy) -> list[str]:
     return problems
 
 
+def _criteria(policy: Policy) -> str:
+    """The self-declare criteria in words, with the office's ceilings."""
+    sites = policy.self_declare_max_sites
+    return (
+        "goods, not food service (restaurants, canteens, catering, food stalls; KBLI 56xxx); "
+        f"micro or small scale; annual turnover at most "
+        f"{_rupiah(policy.self_declare_max_turnover)}; at most {sites} production "
+        f"site{'' if sites == 1 else 's'}; a simple (manual or semi-automatic) process "
+        "(Kepkaban 150/2022)"
+    )
+
+
 @dataclass(frozen=True)
 class SelfDeclareEligible:
     """The UMKM meets the self-declare criteria; otherwise points to the regular path."""
 
     redirect_trigger: str
     needs: frozenset[str] = frozenset({"umkm"})
+
+    def describe(self, policy: Policy) -> str:
+        """The self-declare criteria with the office's ceilings."""
+        return (
+            f"the UMKM meets the self-declare criteria: {_criteria(policy)}; otherwise refused, "
+            f"pointing to '{self.redirect_trigger}' (the regular path)"
+        )
 
     def __call__(self, ctx: GuardContext) -> str | None:
         assert ctx.umkm is not None
@@ -161,6 +217,10 @@ class SelfDeclareNotEligible:
 
     needs: frozenset[str] = frozenset({"umkm"})
 
+    def describe(self, policy: Policy) -> str:
+        """The redirect's condition: the criteria are not all met."""
+        return f"the UMKM fails at least one self-declare criterion ({_criteria(policy)})"
+
     def __call__(self, ctx: GuardContext) -> str | None:
         assert ctx.umkm is not None
         if self_declare_problems(ctx.umkm, ctx.policy):
@@ -174,6 +234,13 @@ class DeadlinePassed:
 
     what: str
     needs: frozenset[str] = frozenset()
+
+    def describe(self, policy: Policy) -> str:
+        """The state's deadline must be behind us."""
+        return (
+            "the deadline of the state it leaves has passed (today is after it); before that "
+            f"it is refused because {self.what}"
+        )
 
     def __call__(self, ctx: GuardContext) -> str | None:
         if ctx.deadline is None:
@@ -196,6 +263,14 @@ class RelatedMilestone:
     complete_tag: str  # e.g. "registered": no age limit applies
     substitute_evidence: str
     needs: frozenset[str] = frozenset({"related", "evidence"})
+
+    def describe(self, policy: Policy) -> str:
+        """The other process's milestone, its age limit, and the substitute document."""
+        return (
+            f"the UMKM has a {self.process_key} application that is {self.complete_tag}, or "
+            f"{self.reached_tag} at most {policy.trademark_receipt_max_age_months} months ago, "
+            f"or a valid {self.substitute_evidence} document in its dossier"
+        )
 
     def __call__(self, ctx: GuardContext) -> str | None:
         if not missing_evidence(ctx, (self.substitute_evidence,)):
@@ -228,6 +303,14 @@ class RenewalWindowOpen:
 
     needs: frozenset[str] = frozenset()
 
+    def describe(self, policy: Policy) -> str:
+        """The renewal window around the expiry date (UU 20/2016 Pasal 35(2)-(4))."""
+        months = policy.trademark_renewal_window_months
+        return (
+            f"today lies in the renewal window: from {months} months before the certificate's "
+            f"expiry to {months} months after it"
+        )
+
     def __call__(self, ctx: GuardContext) -> str | None:
         if ctx.certificate_expires_on is None:
             return "the certificate has no expiry date recorded"
@@ -250,6 +333,16 @@ class GracePeriodOver:
 
     with_grace: bool = True
     needs: frozenset[str] = frozenset()
+
+    def describe(self, policy: Policy) -> str:
+        """The expiry date, and the grace period after it when there is one."""
+        if not self.with_grace:
+            return "the certificate's expiry date has passed"
+        months = policy.trademark_renewal_window_months
+        return (
+            f"the certificate's expiry date and the {months}-month renewal grace period after "
+            "it have passed"
+        )
 
     def __call__(self, ctx: GuardContext) -> str | None:
         if ctx.certificate_expires_on is None:

@@ -200,6 +200,8 @@ def _fold(replay: JournalReplay, action: str, subject: str, data: Any) -> None:
         replay.applications[app_id] = (int(data["seq"]), str(data["hash"]))
     elif "image" in data:
         replay.images[subject] = dict(data["image"])
+    elif "moved_to" in data:  # schema 0007 gave a dossier document a scope, so a new subject
+        replay.images.pop(subject, None)
     elif "digests" in data:  # rows too many to journal whole: a registry import's UMKM
         replay.digests.update((f"umkm:{k}", str(v)) for k, v in data["digests"].items())
     elif "digest" in data:  # a business's profile

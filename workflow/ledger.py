@@ -88,10 +88,22 @@ SELECT_UMKM = select(
     UMKM.c.annual_turnover,
     UMKM.c.production_sites,
     UMKM.c.simple_process,
+    UMKM.c.business_type,
+    UMKM.c.kbli,
 ).where(UMKM.c.id == bindparam("id"))
-SELECT_EVIDENCE = select(EVIDENCE.c.kind, EVIDENCE.c.reference, EVIDENCE.c.valid_until).where(
-    EVIDENCE.c.umkm_id == bindparam("umkm_id")
+SELECT_EVIDENCE = (
+    select(
+        EVIDENCE.c.kind,
+        EVIDENCE.c.reference,
+        EVIDENCE.c.valid_until,
+        EVIDENCE.c.scope,
+        EVIDENCE.c.application_id,
+        APPLICATIONS.c.process_key,
+    )
+    .outerjoin(APPLICATIONS, APPLICATIONS.c.id == EVIDENCE.c.application_id)
+    .where(EVIDENCE.c.umkm_id == bindparam("umkm_id"))
 )
+"""Every document in a business's dossier, whatever its scope (``evidence.in_scope`` picks)."""
 SELECT_RELATED = select(
     APPLICATIONS.c.id,
     APPLICATIONS.c.process_key,

@@ -86,6 +86,17 @@ class Deadline:
     def __str__(self) -> str:
         return f"{self.amount} {self.unit.value}"
 
+    @property
+    def legal(self) -> bool:
+        """A time limit the law sets; every other basis is a service target (an agency's
+        practice, the office's own target, an unconfirmed figure or the office's setting)."""
+        return self.basis == "law"
+
+    @property
+    def kind(self) -> str:
+        """``law`` for a legal time limit, ``target`` for a service target."""
+        return "law" if self.legal else "target"
+
     @classmethod
     def parse(cls, text: str, basis: str = "configured") -> Deadline:
         """Read ``"5hk"``, ``"30 days"`` or ``"2 months"`` as a deadline."""
@@ -194,6 +205,11 @@ class ProcessDefinition:
     details: tuple[str, ...] = ()
     """The application details its documents print (mark name, LPH ...): the only ones it
     accepts."""
+    path_deadline: Deadline | None = None
+    """A target for the whole path, beside each stage's deadline: counted from the last time the
+    application entered ``path_from`` until its certificate (the self-declare path's 12 working
+    days from submission). Overridable as ``KEY.PATH``."""
+    path_from: str = ""
     _index: dict[tuple[str, str], Transition] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -223,3 +239,12 @@ class ProcessDefinition:
     def triggers(self) -> list[str]:
         """Every trigger name, once, in definition order."""
         return list(dict.fromkeys(t.trigger for t in self.transitions))
+
+    def keeps_clock_of(self, name: str) -> tuple[str, ...]:
+        """The states whose running deadline state ``name`` keeps, when every way into it keeps
+        the clock (lab testing counts within the LPH audit; the Pendamping PPH's 10 working days
+        run from the submission): its own deadline, if any, never applies. Else ``()``."""
+        into = [t for t in self.transitions if t.dest == name]
+        if name == self.initial or not into or any(t.clock is not ClockRule.KEEP for t in into):
+            return ()
+        return tuple(dict.fromkeys(source for t in into for source in t.sources))

@@ -1,32 +1,55 @@
-"""Reading applications: one in detail with its history, lists with filters, audit verification."""
+"""Reading applications: one in detail with its history, and lists with filters (by process,
+state, consultant, regency, business, whose court, what falls due), seen as a given user may."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
 from sqlalchemy.orm import aliased
 
 from workflow.calendar import WorkingCalendar
-from workflow.errors import NotFound
-from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS
-from workflow.model import Phase
+from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS, Actor
+from workflow.model import Court, Phase, Role
 from workflow.processes import ProcessRegistry
+from workflow.regions import Regency, match_regency
 
 __all__ = [
+    "COURT_NAMES",
+    "DUE_WINDOWS",
+    "WEEK_WORKING_DAYS",
     "ApplicationFilter",
     "application_detail",
+    "application_query",
+    "court_named",
+    "describe_application",
     "history",
+    "in_court",
     "list_applications",
+    "regency_code",
+    "seen_by",
+    "week_end",
 ]
+
+DUE_WINDOWS = ("today", "week")
+"""What ``--due`` takes: the deadline is today, or within the working week ahead."""
+WEEK_WORKING_DAYS = 5
+""""This week": from today to the fifth working day after it (a working week, holidays and
+weekends skipped), so that on a Friday it still looks a week ahead."""
+_OFFICE = "office"
+COURT_NAMES = (*(c.value for c in Court), *(() if _OFFICE in set(Court) else (_OFFICE,)))
+"""Whose court a list can ask for: each ``Court``, and ``office``: the PLUT office's own side,
+whose consultants hold the ball (the ``consultant`` court)."""
 
 _actor = aliased(USERS)
 
 
-def _base_query() -> Any:
+def application_query() -> Any:
+    """Applications with their business, regency and consultant: what lists and details show."""
     a = APPLICATIONS
     return (
         select(
@@ -58,9 +81,55 @@ def _base_query() -> Any:
     )
 
 
-def _describe(
+def week_end(today: date, calendar: WorkingCalendar) -> date:
+    """The last day of "this week" seen from ``today``: ``WEEK_WORKING_DAYS`` working days on."""
+    return calendar.add_working_days(today, WEEK_WORKING_DAYS)
+
+
+def court_named(name: str) -> Court:
+    """The court ``name`` (one of ``COURT_NAMES``) stands for."""
+    if name in set(Court):
+        return Court(name)
+    if name == _OFFICE:
+        return Court.CONSULTANT
+    raise InvalidInput(f"unknown court {name!r}; one of: {', '.join(COURT_NAMES)}")
+
+
+def in_court(registry: ProcessRegistry, court: Court) -> ColumnElement[bool]:
+    """A condition on applications: their state puts the ball in ``court`` (a state's court
+    is part of its process definition, so this lists the states of every version)."""
+    a = APPLICATIONS
+    conditions = [
+        and_(
+            a.c.process_key == definition.key,
+            a.c.process_version == definition.version,
+            a.c.state.in_(names),
+        )
+        for definition in registry.all()
+        if (names := [name for name, st in definition.states.items() if st.court is court])
+    ]
+    return or_(*conditions) if conditions else false()
+
+
+def regency_code(conn: Connection, text: str) -> str:
+    """The code of the office's regency ``text`` names (a code, ``Kota Ambon``, ``Ambon``,
+    ``SBB`` ...); refused, listing them, when it names none."""
+    regencies = [
+        Regency(r.code, r.name, r.kind, r.seat)
+        for r in conn.execute(select(REGENCIES).order_by(REGENCIES.c.code))
+    ]
+    found = match_regency(text, regencies)
+    if found is None:
+        known = ", ".join(f"{r.code} {r.name}" for r in regencies)
+        raise InvalidInput(f"unknown regency {text!r}; the office's regencies: {known}")
+    return found.code
+
+
+def describe_application(
     row: Mapping[Any, Any], registry: ProcessRegistry, today: date, calendar: WorkingCalendar
 ) -> dict[str, Any]:
+    """``row`` of ``application_query`` with its process title, state label, whose court, the
+    UMKM's hint, whether it is overdue and the working days left on ``today``."""
     definition = registry.get(row["process_key"], row["process_version"])
     state = definition.states[row["state"]]
     deadline = row["deadline"]
@@ -82,10 +151,10 @@ def application_detail(
     conn: Connection, registry: ProcessRegistry, app_id: int, today: date, calendar: WorkingCalendar
 ) -> dict[str, Any]:
     """One application with its UMKM, consultant, state label, deadline and whose court."""
-    row = conn.execute(_base_query().where(APPLICATIONS.c.id == app_id)).mappings().first()
+    row = conn.execute(application_query().where(APPLICATIONS.c.id == app_id)).mappings().first()
     if row is None:
         raise NotFound(f"no application #{app_id}; see 'sertiflow app list'")
-    return _describe(row, registry, today, calendar)
+    return describe_application(row, registry, today, calendar)
 
 
 def history(conn: Connection, app_id: int) -> list[dict[str, Any]]:
@@ -117,12 +186,28 @@ class ApplicationFilter:
 
     process: str | None = None
     state: str | None = None
-    consultant: str | None = None
-    regency: str | None = None  # code
+    consultant: str | None = None  # username
+    regency: str | None = None  # a code or a name (``regency_code``)
     nib: str | None = None
     overdue_only: bool = False
     include_closed: bool = False
     limit: int = 200
+    due: str | None = None  # one of DUE_WINDOWS
+    court: str | None = None  # one of COURT_NAMES
+
+
+def seen_by(conn: Connection, actor: Actor, criteria: ApplicationFilter) -> ApplicationFilter:
+    """``criteria`` as ``actor`` may list: a UMKM user sees its own business's applications
+    only (asking for another business is refused), a consultant their own unless they name
+    another consultant, an admin every application."""
+    if actor.role is Role.UMKM:
+        own = conn.scalar(select(UMKM.c.nib).where(UMKM.c.id == actor.umkm_id))
+        if own is None or criteria.nib not in (None, own):
+            raise NotPermitted(f"{actor.username} may see only its own business's applications")
+        return replace(criteria, nib=own)
+    if actor.role is Role.CONSULTANT and criteria.consultant is None:
+        return replace(criteria, consultant=actor.username)
+    return criteria
 
 
 def list_applications(
@@ -132,23 +217,41 @@ def list_applications(
     today: date,
     calendar: WorkingCalendar,
 ) -> list[dict[str, Any]]:
-    """Applications matching ``criteria``, the nearest deadline first."""
+    """Applications matching ``criteria``, the nearest deadline first. An unknown process,
+    consultant, regency or NIB, or a due window or court that does not exist, is refused."""
     a = APPLICATIONS
-    query = _base_query()
+    query = application_query()
     if criteria.process:
         registry.get(criteria.process)  # a clear error for an unknown key
         query = query.where(a.c.process_key == criteria.process)
     if criteria.state:
         query = query.where(a.c.state == criteria.state)
     if criteria.consultant:
+        if conn.scalar(select(USERS.c.id).where(USERS.c.username == criteria.consultant)) is None:
+            raise NotFound(f"no user {criteria.consultant!r}; see 'sertiflow user list'")
         query = query.where(USERS.c.username == criteria.consultant)
     if criteria.regency:
-        query = query.where(UMKM.c.regency_code == criteria.regency)
+        query = query.where(UMKM.c.regency_code == regency_code(conn, criteria.regency))
     if criteria.nib:
+        if conn.scalar(select(UMKM.c.id).where(UMKM.c.nib == criteria.nib)) is None:
+            raise NotFound(f"no UMKM with NIB {criteria.nib!r}; see 'sertiflow umkm list'")
         query = query.where(UMKM.c.nib == criteria.nib)
+    if criteria.court:
+        query = query.where(in_court(registry, court_named(criteria.court)))
+    if criteria.due is not None:
+        if criteria.due not in DUE_WINDOWS:
+            raise InvalidInput(f"due {criteria.due!r}: one of {', '.join(DUE_WINDOWS)}")
+        if criteria.overdue_only:
+            raise InvalidInput(
+                "an application is either overdue or due: ask for --overdue or --due, not both"
+            )
+        last = today if criteria.due == "today" else week_end(today, calendar)
+        query = query.where(a.c.deadline >= today, a.c.deadline <= last)
     if criteria.overdue_only:
         query = query.where(a.c.deadline < today, a.c.phase == Phase.PIPELINE.value)
     elif not criteria.include_closed:
         query = query.where(a.c.phase != Phase.CLOSED.value)
     query = query.order_by(a.c.deadline.is_(None), a.c.deadline, a.c.id).limit(criteria.limit)
-    return [_describe(r, registry, today, calendar) for r in conn.execute(query).mappings()]
+    return [
+        describe_application(r, registry, today, calendar) for r in conn.execute(query).mappings()
+    ]

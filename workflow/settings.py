@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from workflow.model import Deadline
-from workflow.policy import Policy
+from workflow.model import ClockRule, Deadline, Phase
+from workflow.policy import Fees, Policy
 from workflow.processes import DEFAULT_DEFINITIONS
 
 __all__ = ["Delivery", "Settings", "SettingsError"]
@@ -99,7 +100,7 @@ class Settings:
                 "SERTIFLOW_SECRET_KEY must be set to a random value of 32+ characters in "
                 "production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
             )
-        timezone = get("TIMEZONE", "Asia/Jakarta")
+        timezone = get("TIMEZONE", Policy.timezone)  # the default office is in Maluku: WIT
         try:
             ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -107,10 +108,14 @@ class Settings:
                 f"SERTIFLOW_TIMEZONE {timezone!r} is not a time zone; use Asia/Jakarta (WIB), "
                 "Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
             ) from None
+        if _int(env, "HALAL_CONSISTENCY_CHECK_YEARS", 4) < 1:
+            raise SettingsError("SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS must be at least 1")
         policy = Policy(
             self_declare_max_turnover=_int(env, "SELF_DECLARE_MAX_TURNOVER", 500_000_000),
             sni_validity_years=_int(env, "SNI_VALIDITY_YEARS", 4),
+            halal_consistency_check_years=_int(env, "HALAL_CONSISTENCY_CHECK_YEARS", 4),
             timezone=timezone,
+            fees=_fees(env),
             deadline_overrides=_deadlines(env.get("SERTIFLOW_DEADLINES", "")),
             extra_closed_days=_dates(env.get("SERTIFLOW_CLOSED_DAYS", "")),
         )
@@ -169,6 +174,8 @@ def _delivery(env: Mapping[str, str], get: Callable[[str, str], str]) -> Deliver
         )
     if numbers["digest_hour"] > 23:
         raise SettingsError("SERTIFLOW_DIGEST_HOUR is an hour of the day, 0 to 23")
+    if numbers["sni_surveillance_months"] < 1:
+        raise SettingsError("SERTIFLOW_SNI_SURVEILLANCE_MONTHS must be at least 1")
     return Delivery(
         broker_url=broker,
         smtp_host=get("SMTP_HOST", ""),
@@ -180,6 +187,27 @@ def _delivery(env: Mapping[str, str], get: Callable[[str, str], str]) -> Deliver
         system_user=get("SYSTEM_USER", default.system_user),
         **numbers,
     )
+
+
+def _fees(env: Mapping[str, str]) -> Fees:
+    """The fees, each from ``SERTIFLOW_FEE_<NAME>`` (a whole Rupiah amount: 500000, 500.000 or
+    Rp500.000) or its default; the SNI certification fee stays unknown unless given."""
+    values: dict[str, Any] = {}
+    for item in fields(Fees):
+        variable = f"SERTIFLOW_FEE_{item.name.upper()}"
+        raw = env.get(variable, "").strip()
+        if not raw:
+            continue
+        text = re.sub(r"^rp\.?\s*", "", raw, flags=re.IGNORECASE).replace("_", "")
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
+            text = text.replace(".", "")
+        if not (text.isascii() and text.isdigit()):
+            raise SettingsError(
+                f"{variable} must be a whole Rupiah amount (e.g. 500000, 500.000 or Rp500.000), "
+                f"got {raw!r}"
+            )
+        values[item.name] = int(text)
+    return Fees(**values)
 
 
 def _storage_url(url: str) -> str:
@@ -207,15 +235,71 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(text)
 
 
-_NAMED: dict[str, set[str]] = {}
-for _definition in DEFAULT_DEFINITIONS:
-    _NAMED.setdefault(_definition.key, set()).update(_definition.states, _definition.triggers)
-"""Every state (its deadline) and trigger (the extension it grants) of every version of each
-process: what a deadline override may name."""
+def _overridable() -> dict[str, dict[str, str | None]]:
+    """Per process, every name a deadline override may give, mapped to None where an override
+    applies, else to the reason it cannot: states (their deadline), ``STATE.flag`` variants (an
+    opposed trademark's examination), and triggers that extend a deadline (the extension they
+    grant). A name applies if it does under any version of the process."""
+    named: dict[str, dict[str, str | None]] = {}
+    for definition in DEFAULT_DEFINITIONS:
+        names = named.setdefault(definition.key, {})
+
+        def offer(name: str, reason: str | None, names: dict[str, str | None] = names) -> None:
+            if names.get(name, "") is not None:  # applies under one version: it applies
+                names[name] = reason
+
+        for state in definition.states.values():
+            kept = definition.keeps_clock_of(state.name)
+            if state.final:
+                offer(state.name, f"{state.name} is a closed state: nothing waits there")
+            elif kept:
+                offer(
+                    state.name,
+                    f"{state.name} keeps the running deadline of {', '.join(kept)}; override "
+                    f"{', '.join(f'{definition.key}.{name}' for name in kept)} instead",
+                )
+            elif state.phase is not Phase.PIPELINE and state.deadline is None:
+                offer(
+                    state.name,
+                    f"{state.name} comes after the certificate (phase {state.phase.value}) "
+                    "and has no deadline; deadlines count for stages in progress",
+                )
+            else:
+                offer(state.name, None)
+            for flag, _variant in state.deadline_if:
+                offer(f"{state.name}.{flag}", None)
+        if definition.path_deadline is not None:
+            offer("PATH", None)  # the whole path's target
+        for transition in definition.transitions:
+            if transition.clock is ClockRule.EXTEND:
+                offer(transition.trigger, None)
+            else:
+                extending = sorted(
+                    f"{definition.key}.{t.trigger}"
+                    for t in definition.transitions
+                    if t.clock is ClockRule.EXTEND
+                )
+                offer(
+                    transition.trigger,
+                    f"{transition.trigger} grants no extension"
+                    + (f"; triggers that do: {', '.join(extending)}" if extending else ""),
+                )
+    return named
+
+
+_NAMED = _overridable()
+"""Every state (its deadline), state variant and trigger (the extension it grants) of every
+version of each process, with why an override of it could not apply: what an override may name."""
 
 
 def _deadlines(text: str) -> dict[str, Deadline]:
-    """``halal_regular.FEE_SET_INVOICED=5hk,trademark.FORMALITY_EXAM=30days``."""
+    """``halal_regular.FEE_SET_INVOICED=5hk,trademark.SUBSTANTIVE_EXAM.opposed=120days``.
+
+    A state's override covers its variants (``trademark.SUBSTANTIVE_EXAM=150days`` applies to
+    the opposed case too) unless the variant is given as well. An override that cannot apply (a
+    closed state, a state that keeps another's clock, a trigger that grants no extension) is
+    refused with the reason.
+    """
     result = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, _, value = item.partition("=")
@@ -227,11 +311,18 @@ def _deadlines(text: str) -> dict[str, Deadline]:
         process, _, state = key.strip().partition(".")
         names = _NAMED.get(process)
         if names is None or state not in names:
-            known = ", ".join(sorted(names)) if names else ", ".join(sorted(_NAMED))
+            known = (
+                ", ".join(sorted(name for name, reason in names.items() if reason is None))
+                if names
+                else ", ".join(sorted(_NAMED))
+            )
             what = f"state or trigger of {process}" if names else "process"
             raise SettingsError(
                 f"SERTIFLOW_DEADLINES item {item!r}: no such {what}; known: {known}"
             )
+        reason = names[state]
+        if reason is not None:
+            raise SettingsError(f"SERTIFLOW_DEADLINES item {item!r} cannot apply: {reason}")
         try:
             result[key.strip()] = Deadline.parse(value, basis="configured")
         except ValueError as error:

@@ -44,6 +44,7 @@ from email_validator import EmailNotValidError, validate_email
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlalchemy import Connection
 
+from workflow.business_type import BUSINESS_TYPE_MAX_LENGTH, parse_kbli
 from workflow.directory import upsert_umkm
 from workflow.errors import InvalidInput
 from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
@@ -58,6 +59,7 @@ __all__ = [
     "RowError",
     "UmkmRecord",
     "import_registry",
+    "parse_registry_field",
     "read_registry",
 ]
 
@@ -212,6 +214,17 @@ _COLUMNS: tuple[_Column, ...] = (
     _Column("simple_process", ("Proses Sederhana", "Simple process")),
     _Column("products", ("Produk", "Products", "Product")),
     _Column("language", ("Bahasa", "Bahasa Email", "Language", "Email language")),
+    _Column(
+        "business_type",
+        (
+            "Jenis Usaha",
+            "Bidang Usaha",
+            "Jenis Kegiatan Usaha",
+            "Business type",
+            "Line of business",
+        ),
+    ),
+    _Column("kbli", ("KBLI", "Kode KBLI", "KBLI code")),
 )
 
 _CATEGORY = {"regency_code": "regency"}
@@ -453,6 +466,37 @@ def _parse_bool(value: object) -> bool | None:
     return _BOOLS[text]
 
 
+def _parse_business_type(value: object) -> str | None:
+    if value is None:
+        return None
+    text = _text(value)
+    if not text:
+        return None
+    if len(text) > BUSINESS_TYPE_MAX_LENGTH:
+        raise _CellError(
+            f"Business type must be at most {BUSINESS_TYPE_MAX_LENGTH} characters (got "
+            f"{len(text)}), e.g. produsen keripik or rumah makan"
+        )
+    return text
+
+
+def _parse_kbli(value: object) -> str | None:
+    if value is None:  # the column absent or the cell empty: the common case, kept cheap
+        return None
+    if (  # a plain code: no need to clean it
+        type(value) is str
+        and len(value) == 5
+        and value.isascii()
+        and value.isdigit()
+        and not value.startswith("00")
+    ):
+        return value
+    try:
+        return parse_kbli(_text(value))
+    except ValueError as exc:
+        raise _CellError(str(exc)) from None
+
+
 def _required_text(label: str, max_length: int) -> Callable[[object], str]:
     def parse(value: object) -> str:
         text = _text(value)
@@ -503,6 +547,8 @@ def _parsers(regencies: Sequence[Regency]) -> dict[str, Callable[[object], Any]]
         "simple_process": _parse_bool,
         "products": _text,
         "language": _parse_language,
+        "business_type": _parse_business_type,
+        "kbli": _parse_kbli,
     }
 
 
@@ -995,3 +1041,17 @@ def read_registry(
     unreadable file or missing required columns.
     """
     return import_registry(None, path, None, regencies=regencies, limits=limits)
+
+
+def parse_registry_field(field: str, value: str, regencies: Sequence[Regency]) -> Any:
+    """``value`` for the registry field ``field`` (a ``UmkmRecord`` field, ``regency_code``
+    read from a regency's name or code among ``regencies``), checked and normalised exactly as
+    an import reads that column's cell; an empty value clears an optional field. Raises
+    ``InvalidInput`` naming the field and the problem."""
+    parse = _parsers(regencies).get(field)
+    if parse is None:
+        raise InvalidInput(f"{field!r} is not a registry field")
+    try:
+        return parse(value)
+    except _CellError as error:
+        raise InvalidInput(f"{field}={value!r}: {error}") from None

@@ -26,3 +26,5 @@ class UmkmRecord:
     products: str
     row: int  # 1-based spreadsheet row; the header is row 1
     language: str = "id"  # of the status emails: "id" (Bahasa Indonesia) or "en"
+    business_type: str | None = None  # what it does, e.g. "produsen keripik", "rumah makan"
+    kbli: str | None = None  # its KBLI 2020 code, 5 digits, e.g. "10794"

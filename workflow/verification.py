@@ -23,6 +23,7 @@ from workflow.directory import (
     umkm_digest,
 )
 from workflow.errors import NotFound
+from workflow.evidence import evidence_subject
 from workflow.journal import (
     JOURNAL,
     JournalProblem,
@@ -197,15 +198,30 @@ def _unjournalled(app: Mapping[Any, Any], head: tuple[int, str] | None) -> Chain
     return ChainProblem(int(app["id"]), None, text)
 
 
+def _user_subject(row: Mapping[Any, Any]) -> str:
+    return f"user:{row['id']}"
+
+
+def _evidence_subject(row: Mapping[Any, Any]) -> str:
+    return evidence_subject(row["umkm_id"], row["kind"], row["scope"])
+
+
 def _compare_rows(
-    conn: Connection, rows: Table, columns: Sequence[str], journal: JournalReplay, kind: str
+    conn: Connection,
+    rows: Table,
+    columns: Sequence[str],
+    journal: JournalReplay,
+    kind: str,
+    key: Sequence[Any],
+    subject_of: Callable[[Mapping[Any, Any]], str],
 ) -> Iterator[JournalProblem]:
-    """The rows of ``rows`` that differ from the journal's last image of them."""
-    key = [rows.c.id] if kind == "user" else [rows.c.umkm_id, rows.c.kind]
+    """The rows of ``rows`` (keyed by ``key``, journalled under ``subject_of(row)``) that
+    differ from the journal's last image of them."""
     expected = {s: image for s, image in journal.images.items() if s.startswith(f"{kind}:")}
-    query = select(*key, *(rows.c[c] for c in columns)).order_by(*key)
+    picked = [c for c in columns if c not in {k.name for k in key}]
+    query = select(*key, *(rows.c[c] for c in picked)).order_by(*key)
     for row in conn.execute(query).mappings():
-        subject = ":".join([kind, *(str(row[k.name]) for k in key)])
+        subject = subject_of(row)
         image = expected.pop(subject, None)
         if image is None:
             yield JournalProblem(

@@ -17,8 +17,10 @@ from workflow.verification import verify_audit
 
 
 def _moved_application(office: Office) -> int:
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
-    app = office.workflow.open_application(office.nib, "trademark", office.consultant)
+    app = office.workflow.open_application(
+        office.nib, "trademark", office.consultant, details={"mark_name": "SAGU IBU ANA"}
+    )
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE, app=app)
     for trigger in (
         "start_document_preparation",
         "billing_paid_and_submitted",
@@ -40,9 +42,9 @@ def test_an_untouched_log_verifies(office: Office) -> None:
     office.workflow.open_application(office.other_nib, "sni", office.consultant)
     with office.db.connect() as conn:
         report = verify_audit(conn, office.workflow.registry)
-    assert (report.ok, report.applications, report.entries) == (True, 2, 5)
-    with office.db.connect() as conn:
-        assert verify_audit(conn, office.workflow.registry, app).entries == 4
+    assert (report.ok, report.applications, report.entries) == (True, 2, 6)
+    with office.db.connect() as conn:  # opened, its mark recorded, three steps
+        assert verify_audit(conn, office.workflow.registry, app).entries == 5
 
 
 @pytest.mark.parametrize(
@@ -57,7 +59,7 @@ def test_an_untouched_log_verifies(office: Office) -> None:
             ":3:content does not match its hash",
         ),
         (delete(AUDIT).where(AUDIT.c.seq == 2), "rows deleted or inserted"),
-        (delete(AUDIT).where(AUDIT.c.seq == 4), "the tail was removed"),
+        (delete(AUDIT).where(AUDIT.c.seq == 5), "the tail was removed"),
         (update(APPLICATIONS).values(state="MARK_ACTIVE"), "the application says MARK_ACTIVE"),
     ],
 )
@@ -71,13 +73,18 @@ def test_each_kind_of_tampering_is_reported(office: Office, tamper: object, expe
 
 def test_verify_while_the_office_works_never_cries_wolf(office: Office) -> None:
     """Writers keep moving applications during every verify; the snapshot stays consistent."""
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
-    office.give_evidence(office.other_nib, TRADEMARK_EVIDENCE)
     apps = [
-        office.workflow.open_application(nib, process, office.consultant)
+        office.workflow.open_application(
+            nib,
+            process,
+            office.consultant,
+            details={"mark_name": "SAGU"} if process == "trademark" else None,
+        )
         for nib in (office.nib, office.other_nib)
         for process in ("trademark", "sni")
     ]
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE, app=apps[0])
+    office.give_evidence(office.other_nib, TRADEMARK_EVIDENCE, app=apps[2])
     stop = threading.Event()
     steps = [0]
     errors: list[Exception] = []

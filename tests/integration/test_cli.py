@@ -192,7 +192,8 @@ def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
         "halal_pledge",
         "penyelia_halal",
     ):
-        cli("dossier", "add", "8100000000001", kind, f"{kind}.pdf", "--as", "rina")
+        scope = ("--app", app_id) if kind == "halal_pledge" else ()  # this submission's ikrar
+        cli("dossier", "add", "8100000000001", kind, f"{kind}.pdf", *scope, "--as", "rina")
     moved = cli.json("app", "advance", app_id, "submit", "--as", "rina", "--note", "lengkap")
     assert (moved["from_state"], moved["to_state"], moved["version"]) == (
         "DOC_PREPARATION",
@@ -203,6 +204,11 @@ def test_a_consultant_moves_an_application_and_the_audit_log_stays_intact(
     shown = cli.json("app", "show", app_id, "--as", "rina")
     assert shown["application"]["state"] == "SUBMITTED"
     assert shown["application"]["court"] == "agency"
+    assert shown["application"]["deadline_kind"] == "law"  # the P3H's 10 HK, Pasal 33A(3)
+    (path,) = shown["application"]["milestones"]
+    assert (path["name"], path["status"], path["working_days_left"]) == ("path", "running", 12)
+    text = cli("app", "show", app_id).stdout
+    assert "legal time limit" in text and "Whole-path target (12 hk from SUBMITTED)" in text
     assert [o["trigger"] for o in shown["options"]] == ["pph_verval_started"]
     assert [h["trigger"] for h in shown["history"]] == [
         "@open",
@@ -239,15 +245,39 @@ def test_errors_name_what_is_wrong_and_what_is_allowed(cli: Cli, tmp_path: Path)
 
 
 def test_process_commands_describe_and_draw_every_process(cli: Cli) -> None:
-    keys = [p["key"] for p in cli.json("process", "list")]
-    assert keys == ["halal_regular", "halal_self_declare", "trademark", "sni"]
+    listed = cli.json("process", "list")
+    assert [p["key"] for p in listed] == ["halal_regular", "halal_self_declare", "trademark", "sni"]
+    assert (listed[3]["version"], listed[3]["versions"]) == (2, [1, 2])
     shown = cli.json("process", "show", "halal_regular")
     fatwa = next(s for s in shown["states"] if s["state"] == "FATWA_SESSION")
-    assert (fatwa["deadline"], fatwa["basis"]) == ("3 hk", "law")
+    assert (fatwa["deadline"], fatwa["basis"], fatwa["kind"]) == ("3 hk", "law", "law")
+    submitted = next(s for s in shown["states"] if s["state"] == "SUBMITTED")
+    assert (submitted["deadline"], submitted["kind"]) == ("1 hk", "target")
+    lab = next(s for s in shown["states"] if s["state"] == "LAB_TESTING")
+    assert (lab["deadline"], lab["kind"], lab["keeps_clock_of"]) == ("15 hk", "law", ["LPH_AUDIT"])
+    takeover = next(t for t in shown["transitions"] if t["trigger"] == "mui_deadline_missed")
+    (guard,) = takeover["guards"]
+    assert guard["guard"] == "DeadlinePassed" and "MUI fatwa session" in guard["checks"]
+    assert shown["after_certificate"]["consistency_check_every_years"] == 4
+    self_declare = cli.json("process", "show", "halal_self_declare")
+    assert self_declare["path_deadline"]["deadline"] == "12 hk"
+    submit = next(t for t in self_declare["transitions"] if t["trigger"] == "submit")
+    assert "annual turnover at most Rp500.000.000" in submit["guards"][0]["checks"]
+    cli.env["SERTIFLOW_SELF_DECLARE_MAX_TURNOVER"] = "15.000.000.000"
+    table = cli("process", "show", "halal_self_declare").stdout
+    assert "Rp15.000.000.000" in table and "Guards" in table and "SelfDeclareEligible" in table
+    trademark = cli.json("process", "show", "trademark")
+    exam = next(s for s in trademark["states"] if s["state"] == "SUBSTANTIVE_EXAM")
+    assert [(v["flag"], v["deadline"], v["kind"]) for v in exam["variants"]] == [
+        ("opposed", "90 days", "law")
+    ]
     diagram = cli("process", "diagram", "trademark").stdout
     assert diagram.startswith("stateDiagram-v2")
-    assert "PUBLICATION --> OPPOSITION : opposition_filed" in diagram
-    assert "digraph" in cli("process", "diagram", "sni", "--format", "dot").stdout
+    assert "PUBLICATION --> OPPOSITION : opposition_filed\n" in diagram
+    assert "PROVISIONAL_REFUSAL --> REFUSED : no_response_deadline [guard]" in diagram
+    dot = cli("process", "diagram", "sni", "--format", "dot").stdout
+    assert "digraph" in dot
+    assert 'PREPARATION -> APPLICATION_SUBMITTED [label="apply [guard]", style=dashed];' in dot
 
 
 def test_deadlines_are_configurable_per_office(cli: Cli) -> None:
@@ -255,8 +285,16 @@ def test_deadlines_are_configurable_per_office(cli: Cli) -> None:
     shown = cli.json("process", "show", "halal_regular")
     invoiced = next(s for s in shown["states"] if s["state"] == "FEE_SET_INVOICED")
     assert (invoiced["deadline"], invoiced["basis"]) == ("7 hk", "configured")
+    assert invoiced["kind"] == "target"
     cli.env["SERTIFLOW_DEADLINES"] = "halal_regular.FEE_SET_INVOICED=soon"
     assert "SERTIFLOW_DEADLINES" in cli("process", "list", ok=False).stderr
+    cli.env["SERTIFLOW_DEADLINES"] = "trademark.SUBSTANTIVE_EXAM=150days"
+    shown = cli.json("process", "show", "trademark")
+    exam = next(s for s in shown["states"] if s["state"] == "SUBSTANTIVE_EXAM")
+    assert (exam["deadline"], exam["variants"][0]["deadline"]) == ("150 days", "150 days")
+    cli.env["SERTIFLOW_DEADLINES"] = "halal_regular.LAB_TESTING=5hk"
+    refused = cli("process", "list", ok=False).stderr
+    assert "cannot apply: LAB_TESTING keeps the running deadline of LPH_AUDIT" in refused
 
 
 def test_the_demo_office_fills_the_backlog_and_verifies(cli: Cli) -> None:
@@ -264,12 +302,20 @@ def test_the_demo_office_fills_the_backlog_and_verifies(cli: Cli) -> None:
     assert summary["umkm"] == 80 and summary["consultants"] == 6
     assert summary["applications"] >= 50 and summary["transitions"] > 200
     backlog = cli.json("backlog")
+    assert backlog["overdue"] == backlog["overdue_law"] + backlog["overdue_target"]
+    assert backlog["overdue_law"] > 0 and backlog["overdue_target"] > 0
+    silent = {("halal_self_declare", "SUBMITTED"), ("trademark", "FILED"), ("sni", "AUDIT")}
+    assert {(s["process"], s["state"]) for s in backlog["by_state"] if s["overdue"]} & silent
+    assert "against the law" in cli("backlog").stdout
     assert backlog["open"] == sum(s["open"] for s in backlog["by_state"])
     assert backlog["open"] == sum(g["open"] for g in backlog["by_regency"])
     assert sum(backlog["age_buckets"].values()) == backlog["open"]
     assert backlog["heaviest_stage"]["held_days"] > 0
     csv_text = cli("backlog", "--format", "csv").stdout
-    assert csv_text.splitlines()[0] == "process,state,label,court,open,overdue,waiting_days"
+    assert csv_text.splitlines()[0] == (
+        "process,state,label,court,open,overdue,waiting_days,deadline_kind,overdue_law,"
+        "overdue_target"
+    )
     assert cli.json("audit", "verify")["ok"] is True
     again = cli("demo", "--if-empty")
     assert "not loaded again" in again.stdout

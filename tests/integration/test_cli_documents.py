@@ -139,6 +139,16 @@ def test_the_backlog_report_is_a_pdf(office_cli: Cli, tmp_path: Path) -> None:
     assert result["pages"] >= 1
     text = PdfReader(io.BytesIO(report.read_bytes())).pages[0].extract_text()
     assert "LAPORAN BACKLOG PERMOHONAN SERTIFIKASI" in text
+    # overdue split: past a legal time limit, past a service target; each stage's kind
+    words = " ".join(text.split())
+    assert "Lewat batas waktu hukum Lewat target layanan" in words
+    assert "0 batas waktu yang ditetapkan undang-undang, 0 target layanan" in words
+    stages = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(report).pages[1:])
+    assert "Penerimaan permohonan di PLUT Konsultan 1 0 target layanan" in stages
+    english = tmp_path / "report.pdf"
+    cli.json("backlog", "--format", "pdf", "-o", str(english), "--lang", "en")
+    words = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(english).pages)
+    assert "Past a legal time limit Past a service target" in words
     fonts = embedded_fonts(report.read_bytes())  # charts included
     assert fonts and all(font.startswith("Sertiflow-") for font in fonts), fonts
     assert "needs -o FILE.pdf" in cli("backlog", "--format", "pdf", ok=False).stderr

@@ -199,7 +199,7 @@ def test_a_consultant_on_the_daily_digest_gets_one_email_a_day(
         drive(office, app, "start_document_preparation")
     run_embedded(ctx, once=True)  # notifies in the app only; the sweep ran before them
     assert smtp_sink.to(CONSULTANT_EMAIL) == []
-    run_embedded(ctx, once=True)  # 09:00 in Jakarta: after the digest hour
+    run_embedded(ctx, once=True)  # 11:00 in Ambon: after the digest hour
     assert len(smtp_sink.to(CONSULTANT_EMAIL)) == 1
     digest = smtp_sink.to(CONSULTANT_EMAIL)[0].message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert digest.count("#") >= 4  # four notifications, one email

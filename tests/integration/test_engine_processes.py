@@ -24,7 +24,7 @@ from tests.support import (
     drive,
     umkm_record,
 )
-from workflow.audit import GENESIS, IMAGE, OPEN, verify_chain
+from workflow.audit import DETAILS, GENESIS, IMAGE, OPEN, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.errors import GuardRefused, InvalidInput, TriggerNotAllowed
 from workflow.model import Phase
@@ -80,21 +80,23 @@ def assert_chain_is_sound(office: Office, app_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def open_app(office: Office, process: str, nib: str | None = None) -> int:
-    return office.workflow.open_application(nib or office.nib, process, office.consultant)
+def open_app(office: Office, process: str, nib: str | None = None, **details: str) -> int:
+    return office.workflow.open_application(
+        nib or office.nib, process, office.consultant, details=details or None
+    )
 
 
 def halal_at_fatwa(office: Office) -> int:
     """A regular halal application of ``office.nib`` waiting for MUI's fatwa session."""
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = open_app(office, "halal_regular")
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     drive(office, app, *HALAL_TO_FATWA)
     return app
 
 
 def file_trademark(office: Office, nib: str) -> int:
-    office.give_evidence(nib, TRADEMARK_EVIDENCE)
-    app = open_app(office, "trademark", nib)
+    app = open_app(office, "trademark", nib, mark_name="SAGU IBU ANA", nice_classes="30")
+    office.give_evidence(nib, TRADEMARK_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation", "billing_paid_and_submitted")
     return app
 
@@ -123,8 +125,8 @@ def test_a_regular_halal_application_reaches_an_active_certificate(office: Offic
     assert "missing sjph_manual" in str(refused.value)
     assert app_row(office, app)["version"] == 2
 
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
-    assert drive(office, app, "submit").deadline is None
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
+    assert drive(office, app, "submit").deadline == date(2026, 11, 3)  # BPJPH: 1 HK target
     verification = drive(office, app, "start_doc_verification")
     assert verification.deadline == date(2026, 11, 3)  # 1 HK, UU 6/2023 Pasal 29(3)
 
@@ -263,8 +265,8 @@ def test_the_komite_fatwa_takes_over_only_after_mui_misses_its_deadline(office: 
 
 
 def test_a_self_declare_application_loops_back_and_gets_its_certificate(office: Office) -> None:
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = open_app(office, "halal_self_declare")
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation", "submit")
     verval = drive(office, app, "pph_verval_started")
     assert (verval.to_state, verval.deadline) == ("PPH_VERVAL", date(2026, 11, 16))  # 10 HK
@@ -304,12 +306,12 @@ def test_a_self_declare_application_loops_back_and_gets_its_certificate(office: 
 def test_self_declare_is_refused_for_a_medium_business_and_names_the_redirect(
     office: Office,
 ) -> None:
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     with office.db.begin() as conn:
         upsert_umkm(
             conn, [umkm_record(office.nib, "Sagu Ibu Ana", scale="menengah")], office.clock()
         )
     app = open_app(office, "halal_self_declare")
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation")
     before = (app_row(office, app), count(office, AuditEntry), count(office, OutboxMessage))
     with pytest.raises(GuardRefused) as refused:
@@ -426,8 +428,10 @@ def test_a_trademark_is_registered_after_deficiency_opposition_and_provisional_r
     assert mark["certificate_expires_on"] == date(2036, 11, 2)  # filing date + 10 years
 
     rows = assert_chain_is_sound(office, app)
-    assert rows[2]["trigger"] == "billing_paid_and_submitted"
-    assert rows[2]["data"]["filed_on"] == rows[2]["data"][IMAGE]["filed_on"] == "2026-11-02"
+    assert rows[1]["trigger"] == DETAILS  # the mark, recorded at opening
+    assert rows[1]["data"][IMAGE]["details"] == {"mark_name": "SAGU IBU ANA", "nice_classes": "30"}
+    assert rows[3]["trigger"] == "billing_paid_and_submitted"
+    assert rows[3]["data"]["filed_on"] == rows[3]["data"][IMAGE]["filed_on"] == "2026-11-02"
     assert [r["trigger"] for r in rows].count("formality_exam_started") == 1
     assert [r["to_state"] for r in rows].count("FORMALITY_EXAM") == 2
 
@@ -451,8 +455,8 @@ def test_an_unopposed_trademark_gets_thirty_days_of_substantive_exam(office: Off
 
 
 def test_the_filing_date_may_be_given_and_is_the_start_of_protection(office: Office) -> None:
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
-    app = open_app(office, "trademark")
+    app = open_app(office, "trademark", mark_name="SAGU IBU ANA")
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation")
     drive(
         office,
@@ -531,8 +535,8 @@ def test_sni_apply_waits_for_the_trademark_filing_and_the_product_is_certified(
     office: Office,
 ) -> None:
     wf = office.workflow
-    office.give_evidence(office.nib, SNI_EVIDENCE)
     app = open_app(office, "sni")
+    office.give_evidence(office.nib, SNI_EVIDENCE, app=app)
     assert drive(office, app, "start_document_preparation").to_state == "PREPARATION"
     with pytest.raises(GuardRefused) as refused:
         wf.advance(app, "apply", office.consultant)
@@ -588,8 +592,8 @@ def test_sni_apply_waits_for_the_trademark_filing_and_the_product_is_certified(
 
 def test_a_second_failed_sni_test_refuses_the_application(office: Office) -> None:
     nib = office.other_nib
-    office.give_evidence(nib, (*SNI_EVIDENCE, "trademark_licence"))  # a licensed mark
-    app = open_app(office, "sni", nib)
+    app = open_app(office, "sni", nib, brand="KOPI REMPAH")
+    office.give_evidence(nib, (*SNI_EVIDENCE, "trademark_licence"), app=app)  # a licensed mark
     drive(office, app, "start_document_preparation", "apply", "review_started", "accepted")
     drive(office, app, "paid", "audit_passed", "samples_taken", "test_failed")
     refused = drive(office, app, "retest_failed")
@@ -601,7 +605,7 @@ def test_a_second_failed_sni_test_refuses_the_application(office: Office) -> Non
         "notify_consultant",
         "notify_admins",
     ]
-    assert len(assert_chain_is_sound(office, app)) == 10
+    assert len(assert_chain_is_sound(office, app)) == 11  # its brand recorded at opening
 
 
 def test_sni_apply_is_refused_with_a_stale_trademark_receipt_until_a_licence_is_added(
@@ -609,8 +613,8 @@ def test_sni_apply_is_refused_with_a_stale_trademark_receipt_until_a_licence_is_
 ) -> None:
     mark = file_trademark(office, office.nib)
     office.clock.advance(days=200)
-    office.give_evidence(office.nib, SNI_EVIDENCE)
-    app = open_app(office, "sni")
+    app = open_app(office, "sni", brand="SAGU IBU ANA")
+    office.give_evidence(office.nib, SNI_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation")
     with pytest.raises(GuardRefused) as refused:
         office.workflow.advance(app, "apply", office.consultant)
@@ -619,5 +623,5 @@ def test_sni_apply_is_refused_with_a_stale_trademark_receipt_until_a_licence_is_
         "mark is not registered yet; add a trademark_licence document to the dossier or wait "
         "for the registration"
     ]
-    office.give_evidence(office.nib, ("trademark_licence",), valid_until=date(2028, 1, 1))
+    office.give_evidence(office.nib, ("trademark_licence",), valid_until=date(2028, 1, 1), app=app)
     assert drive(office, app, "apply").to_state == "APPLICATION_SUBMITTED"

@@ -1,10 +1,10 @@
 """Property-based tests of the engine (SQLite): random trigger sequences never break invariants.
 
-Each example gets a fresh UMKM with every kind of document in its dossier, opens one application
-and fires a random sequence of (trigger, actor, clock advance). One trigger in five is drawn from
-every trigger of the process, one in five from those leaving the current state, and the rest from
-those leaving it for a state that is not closed, so that sequences get deep into the process as
-well as hammering on the refusals.
+Each example gets a fresh UMKM, opens one application with every kind of document that counts for
+it in the dossier (the business's, its own, its mark's) and fires a random sequence of (trigger,
+actor, clock advance). One trigger in five is drawn from every trigger of the process, one in five
+from those leaving the current state, and the rest from those leaving it for a state that is not
+closed, so that sequences get deep into the process as well as hammering on the refusals.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 
 from tests.support import Office, app_row, audit_rows, snapshot, umkm_record
 from workflow.audit import entry_hash, verify_chain
 from workflow.directory import upsert_umkm
 from workflow.errors import SertiflowError
-from workflow.evidence import EVIDENCE_KINDS
+from workflow.evidence import EVIDENCE_KINDS, MARK_DETAILS, Scope, wanted_scope
 from workflow.model import Field, Phase, ProcessDefinition
+from workflow.persistence.database import dialect_insert
 from workflow.persistence.schema import (
     Application,
     AuditEntry,
@@ -48,6 +49,8 @@ START = datetime(2026, 11, 2, 2, 0)
 ACTORS = ("admin", "rina", "yosef", "ana")
 ADVANCE_DAYS = (0, 0, 0, 1, 2, 5, 20, 70, 200)
 _NIBS = itertools.count(1)
+MARK = "MEREK UJI"
+"""The mark every trademark and SNI application of these examples is about."""
 
 PROPERTY_SETTINGS = settings(
     max_examples=40,
@@ -60,27 +63,48 @@ PROPERTY_SETTINGS = settings(
 
 
 def fresh_umkm(office: Office) -> str:
-    """A new UMKM owned by 'ana', with every kind of document (none expiring) in its dossier."""
+    """A new UMKM owned by 'ana'."""
     nib = f"813{next(_NIBS):010d}"
     with office.db.begin() as conn:
         upsert_umkm(conn, [umkm_record(nib, f"Usaha {nib}")], office.clock())
         umkm_id = conn.scalar(select(UMKM.c.id).where(UMKM.c.nib == nib))
         conn.execute(update(USERS).where(USERS.c.username == "ana").values(umkm_id=umkm_id))
-        conn.execute(
-            insert(EVIDENCE),
-            [
-                {
-                    "umkm_id": umkm_id,
-                    "kind": kind,
-                    "reference": f"{kind}.pdf",
-                    "valid_until": None,
-                    "added_at": office.clock(),
-                    "added_by": None,
-                }
-                for kind in EVIDENCE_KINDS
-            ],
-        )
     return nib
+
+
+def open_with_dossier(office: Office, nib: str, process_key: str, assignee: str) -> int:
+    """An application of ``process_key`` about the mark ``MARK`` where its process has one."""
+    detail = MARK_DETAILS.get(process_key)
+    app_id = office.workflow.open_application(
+        nib, process_key, "admin", assignee=assignee, details={detail: MARK} if detail else None
+    )
+    fill_dossier(office, app_id)
+    return app_id
+
+
+def fill_dossier(office: Office, app_id: int) -> None:
+    """Every kind of document (none expiring) that counts for application ``app_id``."""
+    umkm_id = app_row(office, app_id)["umkm_id"]
+    with office.db.begin() as conn:
+        conn.execute(
+            dialect_insert(conn)(EVIDENCE)
+            .values(
+                [
+                    {
+                        "umkm_id": umkm_id,
+                        "kind": kind,
+                        "scope": wanted_scope(kind, app_id, MARK),
+                        "application_id": app_id if spec.scope is Scope.APPLICATION else None,
+                        "reference": f"{kind}.pdf",
+                        "valid_until": None,
+                        "added_at": office.clock(),
+                        "added_by": None,
+                    }
+                    for kind, spec in EVIDENCE_KINDS.items()
+                ]
+            )
+            .on_conflict_do_nothing()  # the business's own are there from its first application
+        )
 
 
 def valid_fields(
@@ -146,7 +170,7 @@ def test_random_trigger_sequences_keep_every_invariant(
     office.clock.now = START
     nib = fresh_umkm(office)
     assignee = data.draw(st.sampled_from(("rina", "yosef")), label="assignee")
-    app_id = wf.open_application(nib, process_key, "admin", assignee=assignee)
+    app_id = open_with_dossier(office, nib, process_key, assignee)
     touched = [app_id]
     steps = data.draw(st.integers(min_value=1, max_value=40), label="steps")
     for _ in range(steps):
@@ -186,6 +210,7 @@ def test_random_trigger_sequences_keep_every_invariant(
         if result.opened_application_id is not None:
             assert app_row(office, result.opened_application_id)["linked_from_id"] == app_id
             app_id = result.opened_application_id  # follow the new application
+            fill_dossier(office, app_id)
             touched.append(app_id)
 
     for touched_id in touched:
@@ -198,14 +223,16 @@ def test_random_trigger_sequences_keep_every_invariant(
 
 @pytest.fixture
 def history(office: Office) -> Iterator[tuple[Office, int]]:
-    """A trademark application with five audit rows."""
+    """A trademark application with six audit rows (opened, its mark recorded, four steps)."""
     nib = fresh_umkm(office)
-    app_id = office.workflow.open_application(nib, "trademark", "rina")
+    app_id = office.workflow.open_application(nib, "trademark", "rina", details={"mark_name": MARK})
+    fill_dossier(office, app_id)
     for trigger in ("start_document_preparation", "billing_paid_and_submitted"):
         office.workflow.advance(app_id, trigger, "rina")
     office.workflow.reassign(app_id, "yosef", "admin")
+    office.clock.advance(days=1)  # FILED's and the exam's 15 days then end on different days
     office.workflow.advance(app_id, "formality_exam_started", "yosef")
-    assert len(audit_rows(office, app_id)) == 5
+    assert len(audit_rows(office, app_id)) == 6
     assert verify_chain(app_row(office, app_id), audit_rows(office, app_id), REGISTRY.get) == []
     yield office, app_id
 
@@ -221,41 +248,46 @@ def test_editing_the_note_of_an_audit_row_is_detected(history: tuple[Office, int
     with office.db.begin() as conn:
         conn.execute(
             update(AUDIT)
-            .where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 2)
+            .where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 3)
             .values(note="dokumen lengkap")
         )
-    assert problems(office, app_id) == [(2, "content does not match its hash: the row was edited")]
+    assert problems(office, app_id) == [(3, "content does not match its hash: the row was edited")]
 
 
 def test_deleting_a_middle_audit_row_is_detected(history: tuple[Office, int]) -> None:
     office, app_id = history
     with office.db.begin() as conn:
-        conn.execute(delete(AUDIT).where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 3))
+        conn.execute(delete(AUDIT).where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 4))
     found = problems(office, app_id)
-    assert (4, "expected entry 3, found 4: rows deleted or inserted") in found
-    assert (4, "does not link to the previous entry") in found
+    assert (5, "expected entry 4, found 5: rows deleted or inserted") in found
+    assert (5, "does not link to the previous entry") in found
 
 
 def test_truncating_the_last_audit_row_is_detected(history: tuple[Office, int]) -> None:
     office, app_id = history
     with office.db.begin() as conn:
-        conn.execute(delete(AUDIT).where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 5))
+        conn.execute(delete(AUDIT).where(AUDIT.c.application_id == app_id, AUDIT.c.seq == 6))
     assert problems(office, app_id) == [
         (
             None,
-            "chain ends at entry 4 but the application records 5 entries: the tail was removed "
+            "chain ends at entry 5 but the application records 6 entries: the tail was removed "
             "or altered",
         ),
         (None, "replaying the log gives FILED, the application says FORMALITY_EXAM"),
         (
             None,
-            "replaying the log gives version = 4, the application says 5: the row was edited "
+            "replaying the log gives version = 5, the application says 6: the row was edited "
             "outside sertiflow",
         ),
         (
             None,
-            "replaying the log gives deadline = None, the application says '2026-11-17': the "
-            "row was edited outside sertiflow",
+            "replaying the log gives state_entered_at = '2026-11-02T02:00:00.000000', the "
+            "application says '2026-11-03T02:00:00.000000': the row was edited outside sertiflow",
+        ),
+        (
+            None,
+            "replaying the log gives deadline = '2026-11-17', the application says "
+            "'2026-11-18': the row was edited outside sertiflow",
         ),
     ]
 
@@ -265,9 +297,9 @@ def test_a_rewritten_and_rehashed_history_is_caught_by_the_replay(
 ) -> None:
     office, app_id = history
     rows = audit_rows(office, app_id)
-    rows[2]["to_state"] = "FORMALITY_EXAM"  # pretend the filing skipped a step
-    rows[3]["from_state"] = rows[3]["to_state"] = "FORMALITY_EXAM"
-    rows[4]["from_state"] = "FORMALITY_EXAM"
+    rows[3]["to_state"] = "FORMALITY_EXAM"  # pretend the filing skipped a step
+    rows[4]["from_state"] = rows[4]["to_state"] = "FORMALITY_EXAM"
+    rows[5]["from_state"] = "FORMALITY_EXAM"
     prev = rows[0]["hash"]
     with office.db.begin() as conn:
         for row in rows[1:]:
@@ -281,6 +313,6 @@ def test_a_rewritten_and_rehashed_history_is_caught_by_the_replay(
     assert found
     assert all(seq is not None for seq, _ in found)  # links, hashes and head all agree
     assert (
-        3,
+        4,
         "billing_paid_and_submitted leads to FILED, the log says FORMALITY_EXAM",
     ) in found

@@ -294,8 +294,8 @@ def test_a_second_open_application_of_the_same_process_is_a_conflict(office: Off
 
 def test_invalid_fields_are_refused_and_nothing_is_written(office: Office) -> None:
     wf = office.workflow
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = halal(office)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     drive(office, app, *HALAL_TO_FATWA, "ketetapan_halal")
     with refused(
         office,
@@ -325,9 +325,9 @@ def test_refused_fields_are_checked_before_the_guards(office: Office) -> None:
 
 
 def test_the_evidence_must_still_be_valid_on_the_day(office: Office) -> None:
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
-    office.give_evidence(office.nib, ("payment_proof",), valid_until=date(2026, 11, 3))
     app = halal(office)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
+    office.give_evidence(office.nib, ("payment_proof",), valid_until=date(2026, 11, 3), app=app)
     wf = office.workflow
     for trigger in ("start_document_preparation", "submit", "start_doc_verification"):
         wf.advance(app, trigger, office.consultant)
@@ -365,14 +365,14 @@ def test_options_list_every_trigger_with_permission_and_what_blocks_it(office: O
     assert [o.permitted for o in theirs] == [False, False]
     assert [(o.trigger, o.permitted) for o in owner] == [("submit", False), ("cancel", True)]
 
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     assert wf.options(app, office.consultant)[0].blocked_by == ()
 
 
 def test_options_show_the_fields_and_a_deadline_guard(office: Office) -> None:
     wf = office.workflow
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = halal(office)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     drive(office, app, *HALAL_TO_FATWA)
     options = {o.trigger: o for o in wf.options(app, office.admin)}
     assert list(options) == ["ketetapan_halal", "ketetapan_tidak_halal", "mui_deadline_missed"]
@@ -398,8 +398,8 @@ def test_options_of_a_closed_application_are_empty(office: Office) -> None:
 # --------------------------------------------------------------------------- office settings
 
 
-def test_the_office_day_follows_jakarta_time(office: Office) -> None:
-    office.clock.now = datetime(2026, 11, 2, 18, 0)  # 01:00 on Tuesday in Jakarta
+def test_the_office_day_follows_maluku_time(office: Office) -> None:
+    office.clock.now = datetime(2026, 11, 2, 16, 0)  # 01:00 on Tuesday in Ambon, 23:00 in Jakarta
     assert office.workflow.today() == date(2026, 11, 3)
     app = halal(office)
     assert app_row(office, app)["deadline"] == date(2026, 11, 6)
@@ -478,7 +478,7 @@ def test_an_application_keeps_its_version_until_an_admin_migrates_it(office: Off
     assert_chain_verifies(both, office, app)
 
     # from now on the application follows version 2
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     both.advance(app, "submit", office.consultant)
     both.advance(app, "start_doc_verification", office.consultant)
     with refused(office, TriggerNotAllowed, "allowed from DOC_VERIFICATION: docs_complete"):
@@ -497,8 +497,8 @@ def test_migrating_into_a_version_without_the_current_state_is_refused(office: O
         registry=ProcessRegistry([*DEFAULT_DEFINITIONS, _halal_v2()]),
         clock=office.clock,
     )
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = v1_only.open_application(office.nib, "halal_regular", office.consultant)
+    office.give_evidence(office.nib, HALAL_EVIDENCE, app=app)
     for trigger in ("start_document_preparation", "submit", "start_doc_verification"):
         v1_only.advance(app, trigger, office.consultant)
     v1_only.advance(app, "return_incomplete", office.consultant)
@@ -574,16 +574,17 @@ def test_the_guards_judge_by_the_offices_policy_not_the_defaults(office: Office)
     raised the ceiling (Kepkaban 146/2025, if confirmed)."""
     from workflow.ledger import UMKM
 
-    office.give_evidence(
-        office.nib,
-        ("nib", "product_list", "materials_list", "process_flow", "halal_pledge", "penyelia_halal"),
-    )
     with office.db.begin() as conn:
         conn.execute(update(UMKM).where(UMKM.c.nib == office.nib).values(annual_turnover=8 * 10**8))
     raised = Engine(
         office.db, policy=Policy(self_declare_max_turnover=15 * 10**9), clock=office.clock
     )
     app = raised.open_application(office.nib, "halal_self_declare", office.consultant)
+    office.give_evidence(
+        office.nib,
+        ("nib", "product_list", "materials_list", "process_flow", "halal_pledge", "penyelia_halal"),
+        app=app,
+    )
     raised.advance(app, "start_document_preparation", office.consultant)
     with pytest.raises(GuardRefused, match="turnover"):
         office.workflow.advance(app, "submit", office.consultant)  # the default ceiling

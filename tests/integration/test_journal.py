@@ -17,6 +17,7 @@ from workflow import journal
 from workflow.audit import GENESIS, IMAGE, entry_hash
 from workflow.directory import replace_profile
 from workflow.errors import InvalidInput, NotFound
+from workflow.evidence import evidence_subject
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.journal import JOURNAL, load_checkpoint, save_checkpoint
 from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, OUTBOX, UMKM, USERS
@@ -40,10 +41,10 @@ MATERIALS, PRODUCTS, STEPS = table(Material), table(Product), table(ProcessStep)
 
 def _registered_mark(office: Office) -> int:
     """A trademark that went all the way: certificate number, dates, details, reassignment."""
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
     app = office.workflow.open_application(
         office.nib, "trademark", office.consultant, details={"mark_name": "SAGU IBU ANA"}
     )
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE, app=app)
     for trigger in ("start_document_preparation", "billing_paid_and_submitted"):
         office.clock.advance(days=1)
         office.workflow.advance(app, trigger, office.consultant)
@@ -115,11 +116,17 @@ def test_a_whole_application_deleted_with_its_rows_is_caught(office: Office, mar
         office,
         delete(OUTBOX).where(OUTBOX.c.application_id == mark),
         delete(AUDIT).where(AUDIT.c.application_id == mark),
+        delete(EVIDENCE).where(EVIDENCE.c.application_id == mark),  # its UMK letter, statement
         delete(APPLICATIONS).where(APPLICATIONS.c.id == mark),
     )
     assert _problems(office) == [
         f"#{mark}: the journal records this application (entry 5 of its chain), but it is gone "
-        "from the database: deleted outside sertiflow"
+        "from the database: deleted outside sertiflow",
+        *(
+            f"evidence:1:{kind}:application:{mark}: in the office journal but gone: deleted "
+            "outside sertiflow"
+            for kind in ("umk_recommendation", "umk_statement")
+        ),
     ]
 
 
@@ -177,8 +184,9 @@ def test_users_and_dossier_documents_edited_inserted_or_deleted_are_caught(
         delete(EVIDENCE).where(EVIDENCE.c.kind == kinds[1]),
         USERS.insert().values(username="mallory", full_name="M", role="admin", active=True),
     )
+    label = evidence_subject(1, kinds[1], "mark:SAGU IBU ANA")  # the mark's label
     assert sorted(_problems(office)) == [
-        f"evidence:1:{kinds[1]}: in the office journal but gone: deleted outside sertiflow",
+        f"{label}: in the office journal but gone: deleted outside sertiflow",
         "user:6: not in the office journal: inserted outside sertiflow",
     ]
 
@@ -386,6 +394,7 @@ def test_verifying_one_application_names_a_deleted_or_unknown_one(
         office,
         delete(OUTBOX).where(OUTBOX.c.application_id == mark),
         delete(AUDIT).where(AUDIT.c.application_id == mark),
+        delete(EVIDENCE).where(EVIDENCE.c.application_id == mark),
         delete(APPLICATIONS).where(APPLICATIONS.c.id == mark),
     )
     with reading(office.db).connect() as conn:

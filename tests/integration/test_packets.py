@@ -116,7 +116,7 @@ def test_asking_again_returns_the_stored_packet_until_the_inputs_change(
     first = service.issue(trademark_app)
     again = service.issue(trademark_app)
     assert (again.outcome, again.location, again.code) == ("reused", first.location, first.code)
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE[:2])
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE[:2], app=trademark_app)
     changed = service.issue(trademark_app)
     assert changed.outcome == "issued" and changed.code != first.code
     assert "Label / etiket merek" in text_of(service.read(changed))

@@ -175,7 +175,8 @@ def test_details_are_the_processs_own_and_certificate_dates_are_plausible(
         office.workflow.set_details(app, {"lph": "LPH X"}, office.consultant)
     with pytest.raises(InvalidInput, match="detail goods is longer than 4,000 characters"):
         office.workflow.set_details(app, {"goods": "g" * 4001}, office.consultant)
-    office.give_evidence(office.nib, TRADEMARK_EVIDENCE)
+    office.workflow.set_details(app, {"mark_name": "SAGU IBU ANA"}, office.consultant)
+    office.give_evidence(office.nib, TRADEMARK_EVIDENCE, app=app)
     for trigger in ("start_document_preparation",):
         office.workflow.advance(app, trigger, office.consultant)
     with pytest.raises(InvalidInput, match="filed_on 0001-01-01 is not a plausible date"):

@@ -2,7 +2,7 @@
 escalations; trademark renewal windows, SNI surveillance and expiry; daily digests.
 
 Applications are built through the real engine; the sweeps run against the same database at the
-office dates the tests choose (the clock is naive UTC, the office is in Jakarta, UTC+7).
+office dates the tests choose (the clock is naive UTC, the office is in Ambon, WIT, UTC+9).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from tests.support import (
-    HALAL_EVIDENCE,
     SNI_EVIDENCE,
     TRADEMARK_EVIDENCE,
     Office,
@@ -45,8 +44,8 @@ NOTHING = SweepReport()
 
 
 def at(day: date, hour: int = 9) -> datetime:
-    """Naive UTC for ``hour`` o'clock in Jakarta (WIB, UTC+7) on ``day``."""
-    return datetime(day.year, day.month, day.day, hour) - timedelta(hours=7)
+    """Naive UTC for ``hour`` o'clock in Ambon (WIT, UTC+9) on ``day``."""
+    return datetime(day.year, day.month, day.day, hour) - timedelta(hours=9)
 
 
 def sweep_on(office: Office, day: date, settings: Settings = SETTINGS) -> SweepReport:
@@ -86,8 +85,10 @@ def halal_in_preparation(office: Office, nib: str, day: date) -> int:
 
 def register_mark(office: Office, nib: str, number: str, filed_on: str | None = None) -> int:
     """A trademark of ``nib`` filed (on ``filed_on``, else today) and registered today."""
-    office.give_evidence(nib, TRADEMARK_EVIDENCE)
-    app = office.workflow.open_application(nib, "trademark", office.consultant)
+    app = office.workflow.open_application(
+        nib, "trademark", office.consultant, details={"mark_name": f"MEREK {number}"}
+    )
+    office.give_evidence(nib, TRADEMARK_EVIDENCE, app=app)
     drive(office, app, "start_document_preparation")
     filing = {"filed_on": filed_on} if filed_on else {}
     drive(office, app, "billing_paid_and_submitted", fields=filing)
@@ -101,8 +102,10 @@ def register_mark(office: Office, nib: str, number: str, filed_on: str | None = 
 def certify_sni(office: Office) -> int:
     """An SPPT SNI of ``office.other_nib`` issued on Monday 2 November 2026 (valid 4 years)."""
     nib = office.other_nib
-    office.give_evidence(nib, (*SNI_EVIDENCE, "trademark_licence"))
-    app = office.workflow.open_application(nib, "sni", office.consultant)
+    app = office.workflow.open_application(
+        nib, "sni", office.consultant, details={"brand": "KOPI REMPAH BANDA"}
+    )
+    office.give_evidence(nib, (*SNI_EVIDENCE, "trademark_licence"), app=app)
     drive(office, app, "start_document_preparation", "apply", "review_started", "accepted")
     drive(office, app, "paid", "audit_passed", "samples_taken", "test_passed", "recommend")
     drive(
@@ -132,10 +135,10 @@ def test_a_reminder_is_queued_three_working_days_before_the_deadline_across_chri
     assert sweep_on(office, date(2026, 12, 18)) == NOTHING
     # Monday 21 December: 22, 23, 28 and 29 December are left, four working days
     assert sweep_on(office, date(2026, 12, 21)) == NOTHING
-    office.clock.now = datetime(2026, 12, 21, 16, 59)  # 23:59 in Jakarta, still the 21st
+    office.clock.now = datetime(2026, 12, 21, 14, 59)  # 23:59 in Ambon, still the 21st
     assert sweep_deadlines(office.db, SETTINGS, office.clock(), office.workflow.calendar) == NOTHING
 
-    office.clock.now = datetime(2026, 12, 21, 17, 0)  # midnight in Jakarta: the 22nd
+    office.clock.now = datetime(2026, 12, 21, 15, 0)  # midnight in Ambon: the 22nd
     report = sweep_deadlines(office.db, SETTINGS, office.clock(), office.workflow.calendar)
     assert report == SweepReport(queued={"deadline_reminder": 1})
     [reminder] = swept_rows(office)
@@ -244,9 +247,8 @@ def test_a_transition_that_sets_a_new_deadline_gets_its_own_reminder(office: Off
 
 
 def test_applications_without_a_running_deadline_are_left_alone(office: Office) -> None:
-    office.give_evidence(office.nib, HALAL_EVIDENCE)
     app = halal_in_preparation(office, office.nib, date(2026, 12, 11))
-    assert drive(office, app, "submit").deadline is None  # BPJPH's turn, no deadline
+    assert drive(office, app, "cancel").deadline is None  # closed: nothing waits any more
     assert sweep_on(office, date(2027, 3, 1)) == NOTHING
     assert swept_rows(office) == []
 
@@ -359,11 +361,11 @@ def test_the_sweep_opens_a_renewal_window_on_its_first_day_and_not_before(office
     assert (row["state"], row["certificate_expires_on"]) == ("MARK_ACTIVE", date(2036, 11, 2))
 
     assert renewals_on(office, date(2036, 5, 1)) == NOTHING
-    office.clock.now = datetime(2036, 5, 1, 16, 59)  # 23:59 on 1 May in Jakarta
+    office.clock.now = datetime(2036, 5, 1, 14, 59)  # 23:59 on 1 May in Ambon
     assert sweep_renewals(office.db, SETTINGS, office.clock(), office.workflow) == NOTHING
     assert app_row(office, app)["state"] == "MARK_ACTIVE"
 
-    office.clock.now = datetime(2036, 5, 1, 17, 0)  # midnight: 2 May, six months before expiry
+    office.clock.now = datetime(2036, 5, 1, 15, 0)  # midnight: 2 May, six months before expiry
     report = sweep_renewals(office.db, SETTINGS, office.clock(), office.workflow)
     assert report == SweepReport(
         queued={"renewal_reminder": 1}, fired=(f"#{app} renewal_window_opened",)
@@ -591,15 +593,15 @@ def test_digests_are_queued_once_a_day_after_the_hour_for_digest_users_with_news
             .values(daily_digest=True)
         )
         conn.execute(update(USERS).where(USERS.c.username == "maria").values(active=False))
-    evening = datetime(2026, 11, 2, 12, 0)  # 19:00 in Jakarta the day before
+    evening = datetime(2026, 11, 2, 10, 0)  # 19:00 in Ambon the day before
     _notify(office, office.consultant, evening)  # a digest user with news
     _notify(office, office.other_consultant, evening, digested=True)  # nothing new
     _notify(office, office.admin, evening)  # takes every email as it comes
     _notify(office, "maria", evening)  # deactivated
     rina = _user_id(office, office.consultant)
 
-    assert queue_digests(office.db, SETTINGS, datetime(2026, 11, 2, 23, 59)) == NOTHING  # 06:59
-    seven = datetime(2026, 11, 3, 0, 0)  # 07:00 on 3 November in Jakarta
+    assert queue_digests(office.db, SETTINGS, datetime(2026, 11, 2, 21, 59)) == NOTHING  # 06:59
+    seven = datetime(2026, 11, 2, 22, 0)  # 07:00 on 3 November in Ambon
     assert queue_digests(office.db, SETTINGS, seven) == SweepReport(queued={"consultant_digest": 1})
     [digest] = swept_rows(office)
     assert (digest["kind"], digest["user_id"], digest["application_id"]) == (

@@ -9,10 +9,11 @@ import re
 import pytest
 
 from workflow.evidence import EVIDENCE_KINDS
-from workflow.model import Deadline, Phase, ProcessDefinition, Role, Transition
+from workflow.model import ClockRule, Deadline, Phase, ProcessDefinition, Role, Transition
 from workflow.processes import (
     DEFAULT_DEFINITIONS,
     HALAL_REGULAR,
+    HALAL_SELF_DECLARE,
     TRADEMARK,
     ProcessRegistry,
     UnknownProcess,
@@ -61,8 +62,9 @@ def test_the_default_registry_holds_the_four_processes_once_each() -> None:
         "halal_self_declare@1",
         "trademark@1",
         "sni@1",
+        "sni@2",
     ]
-    assert len(DEFINITIONS) == len(DEFAULT_DEFINITIONS) == 4
+    assert len(DEFINITIONS) == len(DEFAULT_DEFINITIONS) == 5
 
 
 @every_definition
@@ -277,3 +279,106 @@ def test_the_registry_gives_the_latest_version_unless_asked() -> None:
     assert registry.get("trademark", 1) is TRADEMARK
     assert registry.keys() == ["trademark"]
     assert [d.ident for d in registry.all()] == ["trademark@2", "trademark@1"]
+
+
+def _clock_holders(definition: ProcessDefinition, name: str) -> set[str]:
+    """The states whose own deadline runs while an application sits in ``name``."""
+    seen: set[str] = set()
+    todo = [name]
+    holders: set[str] = set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        kept = definition.keeps_clock_of(current)
+        if kept:
+            todo.extend(kept)
+        else:
+            holders.add(current)
+    return holders
+
+
+@every_definition
+def test_every_pipeline_state_has_a_deadline_of_its_own_or_keeps_one_that_runs(
+    definition: ProcessDefinition,
+) -> None:
+    silent = [
+        name
+        for name, state in definition.states.items()
+        if state.phase is Phase.PIPELINE
+        and any(definition.states[h].deadline is None for h in _clock_holders(definition, name))
+    ]
+    assert silent == []
+
+
+@every_definition
+def test_a_state_that_keeps_the_clock_has_no_deadline_of_its_own_to_mislead(
+    definition: ProcessDefinition,
+) -> None:
+    misleading = [
+        name
+        for name, state in definition.states.items()
+        if definition.keeps_clock_of(name) and (state.deadline or state.deadline_if)
+    ]
+    assert misleading == []
+
+
+FORMERLY_SILENT = {
+    "halal_regular": {"SUBMITTED": ("1 hk", "unconfirmed")},
+    "halal_self_declare": {"SUBMITTED": ("10 hk", "law")},
+    "trademark": {
+        "FILED": ("15 days", "unconfirmed"),
+        "REBUTTAL_FILED": ("2 months", "practice"),
+        "PUBLICATION_ENDED": ("15 days", "unconfirmed"),
+        "QUEUED_SUBSTANTIVE": ("2 months", "practice"),
+        "RESPONSE_REVIEW": ("30 days", "unconfirmed"),
+    },
+    "sni": {
+        "APPLICATION_SUBMITTED": ("5 hk", "unconfirmed"),
+        "AUDIT": ("15 hk", "unconfirmed"),
+        "SAMPLING": ("5 hk", "unconfirmed"),
+        "EVALUATION": ("7 hk", "unconfirmed"),
+        "DECISION": ("3 hk", "unconfirmed"),
+    },
+}
+
+
+@every_definition
+def test_the_states_that_waited_unseen_have_a_deadline_with_its_basis(
+    definition: ProcessDefinition,
+) -> None:
+    for name, (amount, basis) in FORMERLY_SILENT[definition.key].items():
+        deadline = definition.states[name].deadline
+        assert deadline is not None, name
+        assert (str(deadline), deadline.basis) == (amount, basis), name
+        assert deadline.legal is (basis == "law")
+        assert deadline.kind == ("law" if basis == "law" else "target")
+
+
+def test_the_pendamping_pph_counts_its_10_working_days_from_the_submission() -> None:
+    submitted = HALAL_SELF_DECLARE.states["SUBMITTED"].deadline
+    assert submitted is not None and submitted.legal and "33A(3)" in submitted.source
+    assert HALAL_SELF_DECLARE.states["PPH_VERVAL"].deadline is None
+    assert HALAL_SELF_DECLARE.keeps_clock_of("PPH_VERVAL") == ("SUBMITTED",)
+    rule = HALAL_SELF_DECLARE.transition("pph_verval_started", "SUBMITTED")
+    assert rule is not None and rule.clock is ClockRule.KEEP
+    assert HALAL_REGULAR.keeps_clock_of("LAB_TESTING") == ("LPH_AUDIT",)
+    assert HALAL_REGULAR.keeps_clock_of("LPH_AUDIT") == ()
+    assert HALAL_REGULAR.keeps_clock_of("INTAKE") == ()
+
+
+def test_sni_version_2_opens_a_linked_recertification_before_or_at_expiry() -> None:
+    registry = ProcessRegistry()
+    v1, v2 = registry.get("sni", 1), registry.get("sni")
+    assert v2.version == 2 and v1.version == 1
+    assert set(v2.states) - set(v1.states) == {"RECERTIFICATION_OPENED"}
+    assert v2.states["RECERTIFICATION_OPENED"].final
+    early = v2.transition("recertification_opened", "CERTIFIED")
+    assert early is not None and early.opens == "sni"
+    assert early.dest == "RECERTIFICATION_OPENED"
+    at_expiry = v2.transition("expired", "CERTIFIED")
+    assert at_expiry is not None and at_expiry.opens == "sni" and at_expiry.guards
+    old = v1.transition("expired", "CERTIFIED")
+    assert old is not None and old.opens is None
+    assert v1.transition("recertification_opened", "CERTIFIED") is None

@@ -435,3 +435,91 @@ def test_an_unreadable_deadline_is_refused_with_an_example(text: str) -> None:
     with pytest.raises(ValueError, match=r"write a number and a unit, e\.g\. 5hk") as raised:
         Deadline.parse(text)
     assert repr(text) in str(raised.value)
+
+
+# --------------------------------------------------------------------------- guards in words
+
+
+def test_every_guard_of_every_process_says_what_it_checks() -> None:
+    from workflow.processes import ProcessRegistry
+
+    described = 0
+    for definition in ProcessRegistry().all():
+        for transition in definition.transitions:
+            for guard in transition.guards:
+                sentence = guard.describe(Policy())
+                assert len(sentence) > 30 and not sentence.endswith("."), transition.trigger
+                described += 1
+    assert described == 17
+
+
+def test_guard_descriptions_carry_the_office_figures() -> None:
+    generous = Policy(
+        self_declare_max_turnover=15_000_000_000,
+        self_declare_max_sites=2,
+        trademark_receipt_max_age_months=9,
+        trademark_renewal_window_months=4,
+    )
+    eligible = SelfDeclareEligible("redirect_to_regular").describe(generous)
+    assert "annual turnover at most Rp15.000.000.000" in eligible
+    assert "at most 2 production sites" in eligible and "'redirect_to_regular'" in eligible
+    assert "food service" in eligible and "Kepkaban 150/2022" in eligible
+    assert "at most 1 production site;" in SelfDeclareEligible("r").describe(Policy())
+    assert "fails at least one" in SelfDeclareNotEligible().describe(generous)
+    milestone = RelatedMilestone("trademark", "filed", "registered", "trademark_licence")
+    assert milestone.describe(generous) == (
+        "the UMKM has a trademark application that is registered, or filed at most 9 months "
+        "ago, or a valid trademark_licence document in its dossier"
+    )
+    assert "from 4 months before" in RenewalWindowOpen().describe(generous)
+    assert "4-month renewal grace period" in GracePeriodOver().describe(generous)
+    assert GracePeriodOver(with_grace=False).describe(generous) == (
+        "the certificate's expiry date has passed"
+    )
+    assert DeadlinePassed("the MUI fatwa session still has time").describe(generous) == (
+        "the deadline of the state it leaves has passed (today is after it); before that it is "
+        "refused because the MUI fatwa session still has time"
+    )
+
+
+@pytest.mark.parametrize("definition", [HALAL_REGULAR, HALAL_SELF_DECLARE, TRADEMARK, SNI])
+def test_diagrams_mark_exactly_the_guarded_transitions(definition: ProcessDefinition) -> None:
+    from workflow.diagram import GUARDED, graphviz, mermaid
+
+    drawn = mermaid(definition)
+    dot = graphviz(definition)
+    for transition in definition.transitions:
+        for source in transition.sources:
+            line = f"    {source} --> {transition.dest} : {transition.trigger}"
+            edge = f'    {source} -> {transition.dest} [label="{transition.trigger}'
+            if transition.guards:
+                assert f"{line} {GUARDED}\n" in drawn
+                assert f'{edge} {GUARDED}", style=dashed];' in dot
+            else:
+                assert f"{line}\n" in drawn
+                assert f'{edge}"];' in dot
+
+
+def test_the_self_declare_and_renewal_guards_read_in_full() -> None:
+    criteria = (
+        "goods, not food service (restaurants, canteens, catering, food stalls; KBLI 56xxx); "
+        "micro or small scale; annual turnover at most Rp500.000.000; at most {sites}; a simple "
+        "(manual or semi-automatic) process (Kepkaban 150/2022)"
+    )
+    assert SelfDeclareEligible("redirect_to_regular").describe(Policy()) == (
+        "the UMKM meets the self-declare criteria: "
+        + criteria.format(sites="1 production site")
+        + "; otherwise refused, pointing to 'redirect_to_regular' (the regular path)"
+    )
+    assert SelfDeclareNotEligible().describe(Policy(self_declare_max_sites=2)) == (
+        "the UMKM fails at least one self-declare criterion ("
+        + criteria.format(sites="2 production sites")
+        + ")"
+    )
+    assert RenewalWindowOpen().describe(Policy()) == (
+        "today lies in the renewal window: from 6 months before the certificate's expiry to "
+        "6 months after it"
+    )
+    assert GracePeriodOver().describe(Policy()) == (
+        "the certificate's expiry date and the 6-month renewal grace period after it have passed"
+    )

@@ -327,3 +327,102 @@ def test_only_trailing_slashes_are_cut_from_addresses() -> None:
     )
     assert settings.public_url == "https://plut.maluku.go.id/SERTIFLOX"
     assert settings.storage_url == "s3://plut-maluku/ARSIP_X"
+
+
+def test_a_state_override_covers_its_variant_unless_the_variant_has_its_own() -> None:
+    """``trademark.SUBSTANTIVE_EXAM=150days`` once left the opposed case at the law's 90 days."""
+    from workflow.dates import state_deadline
+    from workflow.processes import TRADEMARK
+
+    exam = TRADEMARK.states["SUBSTANTIVE_EXAM"]
+    opposed = frozenset({"opposed"})
+    policy = Settings.from_env({"SERTIFLOW_DEADLINES": "trademark.SUBSTANTIVE_EXAM=150days"}).policy
+    for flags in (frozenset(), opposed):
+        spec = state_deadline(policy, "trademark", exam, flags)
+        assert spec is not None and (str(spec), spec.basis) == ("150 days", "configured")
+    both = "trademark.SUBSTANTIVE_EXAM=150days,trademark.SUBSTANTIVE_EXAM.opposed=200days"
+    policy = Settings.from_env({"SERTIFLOW_DEADLINES": both}).policy
+    assert str(state_deadline(policy, "trademark", exam, frozenset())) == "150 days"
+    assert str(state_deadline(policy, "trademark", exam, opposed)) == "200 days"
+    only_opposed = "trademark.SUBSTANTIVE_EXAM.opposed=120days"
+    policy = Settings.from_env({"SERTIFLOW_DEADLINES": only_opposed}).policy
+    plain = state_deadline(policy, "trademark", exam, frozenset())
+    assert plain is not None and (str(plain), plain.basis) == ("30 days", "law")
+    assert str(state_deadline(policy, "trademark", exam, opposed)) == "120 days"
+    default = state_deadline(Settings().policy, "trademark", exam, opposed)
+    assert default is not None and (str(default), default.basis) == ("90 days", "law")
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        ("halal_regular.CANCELLED=5hk", "CANCELLED is a closed state: nothing waits there"),
+        (
+            "halal_regular.LAB_TESTING=5hk",
+            "LAB_TESTING keeps the running deadline of LPH_AUDIT; override "
+            "halal_regular.LPH_AUDIT instead",
+        ),
+        (
+            "halal_self_declare.PPH_VERVAL=12hk",
+            "PPH_VERVAL keeps the running deadline of SUBMITTED; override "
+            "halal_self_declare.SUBMITTED instead",
+        ),
+        (
+            "halal_regular.submit=5hk",
+            "submit grants no extension; triggers that do: halal_regular.extension_granted",
+        ),
+        ("trademark.approved=5days", "approved grants no extension"),
+        (
+            "sni.CERTIFIED=12months",
+            "CERTIFIED comes after the certificate (phase certified) and has no deadline; "
+            "deadlines count for stages in progress",
+        ),
+    ],
+)
+def test_an_override_that_cannot_apply_is_refused_with_the_reason(item: str, reason: str) -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"SERTIFLOW_DEADLINES": item})
+    assert str(refused.value) == f"SERTIFLOW_DEADLINES item {item!r} cannot apply: {reason}"
+
+
+def test_a_variant_a_state_does_not_have_is_refused_and_the_real_one_is_listed() -> None:
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"SERTIFLOW_DEADLINES": "trademark.SUBSTANTIVE_EXAM.contested=9days"})
+    message = str(refused.value)
+    assert "no such state or trigger of trademark" in message
+    known = message.partition("known: ")[2].split(", ")
+    assert "SUBSTANTIVE_EXAM.opposed" in known and "SUBSTANTIVE_EXAM" in known
+    assert "CANCELLED" not in known and "approved" not in known
+    overrides = Settings.from_env(
+        {"SERTIFLOW_DEADLINES": "trademark.SUBSTANTIVE_EXAM.opposed=120days"}
+    ).policy.deadline_overrides
+    assert str(overrides["trademark.SUBSTANTIVE_EXAM.opposed"]) == "120 days"
+
+
+def test_the_after_certificate_intervals_are_settings_of_at_least_one() -> None:
+    settings = Settings.from_env(
+        {
+            "SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS": " 2 ",
+            "SERTIFLOW_SNI_SURVEILLANCE_MONTHS": "6",
+        }
+    )
+    assert settings.policy.halal_consistency_check_years == 2
+    assert settings.delivery.sni_surveillance_months == 6
+    assert Settings.from_env({}).policy.halal_consistency_check_years == 4
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS": "0"})
+    assert str(refused.value) == "SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS must be at least 1"
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({"SERTIFLOW_SNI_SURVEILLANCE_MONTHS": "0"})
+    assert str(refused.value) == "SERTIFLOW_SNI_SURVEILLANCE_MONTHS must be at least 1"
+    with pytest.raises(SettingsError, match="HALAL_CONSISTENCY_CHECK_YEARS must be a whole"):
+        Settings.from_env({"SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS": "empat"})
+
+
+def test_the_whole_path_target_is_an_override_of_its_own() -> None:
+    overrides = Settings.from_env(
+        {"SERTIFLOW_DEADLINES": "halal_self_declare.PATH=15hk"}
+    ).policy.deadline_overrides
+    assert str(overrides["halal_self_declare.PATH"]) == "15 hk"
+    with pytest.raises(SettingsError, match="no such state or trigger of trademark"):
+        Settings.from_env({"SERTIFLOW_DEADLINES": "trademark.PATH=15hk"})

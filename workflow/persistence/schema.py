@@ -81,6 +81,10 @@ class Umkm(Base):
     simple_process: Mapped[bool | None] = mapped_column(Boolean)
     products: Mapped[str] = mapped_column(Text, default="")
     language: Mapped[str] = mapped_column(String(8), default="id")  # of its emails: id | en
+    # What it does (e.g. "rumah makan", "produsen keripik") and its KBLI 2020 code (5 digits):
+    # the self-declare path refuses food service (KBLI 56xxx, restaurants, catering, ...).
+    business_type: Mapped[str | None] = mapped_column(String(100))
+    kbli: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 

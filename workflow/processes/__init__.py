@@ -1,7 +1,10 @@
 """The certification processes sertiflow knows, and the registry that maps keys to definitions.
 
 One module per process, each exporting one frozen ``ProcessDefinition``. The registry is explicit:
-adding a process or a new version means adding it to ``DEFAULT_DEFINITIONS``.
+adding a process or a new version means adding it to ``DEFAULT_DEFINITIONS``. A new version is
+made when a process's structure changes (states, transitions): ``sni@2`` added recertification.
+Deadlines are policy, as overridable per office as any setting, so new or changed deadlines apply
+in place, to every version, from an application's next step on.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from workflow.errors import NotFound
 from workflow.model import ProcessDefinition
 from workflow.processes.halal_regular import HALAL_REGULAR
 from workflow.processes.halal_self_declare import HALAL_SELF_DECLARE
-from workflow.processes.sni import SNI
+from workflow.processes.sni import SNI, SNI_V1
 from workflow.processes.trademark import TRADEMARK
 
 __all__ = [
@@ -20,6 +23,7 @@ __all__ = [
     "HALAL_REGULAR",
     "HALAL_SELF_DECLARE",
     "SNI",
+    "SNI_V1",
     "TRADEMARK",
     "ProcessRegistry",
     "UnknownProcess",
@@ -29,6 +33,7 @@ DEFAULT_DEFINITIONS: tuple[ProcessDefinition, ...] = (
     HALAL_REGULAR,
     HALAL_SELF_DECLARE,
     TRADEMARK,
+    SNI_V1,
     SNI,
 )
 

@@ -104,5 +104,14 @@ def by_name(
     return named
 
 
-HALAL_DETAILS = ("penyelia_halal", "lph", "pendamping", "lp3h", "verval_date", "verval_findings")
-"""The details both halal paths' documents print."""
+HALAL_DETAILS = (
+    "penyelia_halal",
+    "lph",
+    "pendamping",
+    "lp3h",
+    "verval_date",
+    "verval_findings",
+    "product_scope",
+)
+"""The details both halal paths' documents print; ``product_scope`` names the products an
+application covers when the business keeps another open one of the same path."""

@@ -224,6 +224,8 @@ def _states() -> list[State]:
             "Submitted PU",
             "Submitted to BPJPH",
             Court.AGENCY,
+            # Pasal 29(3) gives BPJPH 1 HK for the check; when the check starts is not set.
+            deadline=Deadline(1, HK, "unconfirmed", "BPJPH takes up the file; Pasal 29(3) pace"),
             hint="Permohonan sudah dikirim ke BPJPH melalui SIHALAL.",
             hint_en="Your application has been sent to BPJPH through SIHALAL.",
         ),

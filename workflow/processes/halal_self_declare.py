@@ -3,9 +3,11 @@
 Regulation: UU 33/2014 jo. UU 6/2023 Pasal 4A and 33A; Kepkaban 150/2022 (eligibility). A
 Pendamping PPH (P3H) verifies and validates the UMKM's statement on site within 10 working days of
 submission (Pasal 33A(3)); the LP3H and BPJPH check it and issue the STTD; the Komite Fatwa Produk
-Halal decides within 1 working day (Pasal 33A(2)). Only micro and small businesses with a simple
-process at one site and turnover under the ceiling may use it; others are redirected to the
-regular path, which opens a linked regular application.
+Halal decides within 1 working day (Pasal 33A(2)). BPJPH states the whole path as 12 working days
+from submission to the certificate: the application's own target, shown beside the stage's
+deadline. Only micro and small businesses with a simple process at one site and turnover under
+the ceiling may use it; others are redirected to the regular path, which opens a linked regular
+application.
 
 States at a glance::
 
@@ -18,7 +20,16 @@ States at a glance::
 from __future__ import annotations
 
 from workflow.guards import SelfDeclareEligible, SelfDeclareNotEligible
-from workflow.model import Court, Deadline, ProcessDefinition, Role, State, Transition, Unit
+from workflow.model import (
+    ClockRule,
+    Court,
+    Deadline,
+    ProcessDefinition,
+    Role,
+    State,
+    Transition,
+    Unit,
+)
 from workflow.processes.common import (
     CANCELLED,
     HALAL_DETAILS,
@@ -86,6 +97,8 @@ def _states() -> list[State]:
             "Submitted PU",
             "Submitted",
             Court.AGENCY,
+            # The clock runs on through PPH_VERVAL (pph_verval_started keeps it).
+            deadline=Deadline(10, HK, "law", "UU 6/2023 Pasal 33A(3), from submission"),
             hint="Permohonan sudah terkirim. Pendamping PPH akan mengunjungi tempat usaha.",
             hint_en="Your application has been sent. Your halal process assistant "
             "(Pendamping PPH) will visit your business.",
@@ -95,7 +108,6 @@ def _states() -> list[State]:
             "Verifikasi dan validasi oleh Pendamping PPH",
             "Verification by the halal process assistant",
             Court.AGENCY,
-            deadline=Deadline(10, HK, "law", "UU 6/2023 Pasal 33A(3)"),
             hint="Pendamping PPH memeriksa bahan, produk dan proses di tempat usaha Anda.",
             hint_en="Your halal process assistant (Pendamping PPH) is checking the materials, "
             "products and process at your business.",
@@ -179,6 +191,7 @@ def _transitions() -> list[Transition]:
             PLUT,
             "Verval Pendamping PPH dimulai",
             agency="P3H",
+            clock=ClockRule.KEEP,  # Pasal 33A(3): 10 HK from the submission, not from here
         ),
         Transition(
             "return_to_pu",
@@ -277,6 +290,9 @@ def _definition() -> ProcessDefinition:
         certificate_expiry=None,
         description=__doc__ or "",
         details=HALAL_DETAILS,
+        # DOMAIN.md: BPJPH states 12 HK from "Submitted PU" to the certificate [S5 O].
+        path_deadline=Deadline(12, HK, "practice", "BPJPH: 12 HK from Submitted PU to SH"),
+        path_from="SUBMITTED",
     )
 
 

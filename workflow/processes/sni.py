@@ -8,12 +8,16 @@ evaluates, decides and issues the SPPT SNI, then keeps it under surveillance. Th
 trademark filed (receipt at most 6 months old), registered, or licensed before it accepts the
 application.
 
+Version 2 adds recertification: before the certificate expires the office opens a recertification
+(``recertification_opened``: a new application linked to this one, which closes), and a
+certificate that expires without one opens it when it ends (``expired``).
+
 States at a glance::
 
     INTAKE -> PREPARATION -> APPLICATION_SUBMITTED -> APPLICATION_REVIEW (-> RETURNED_TO_PU)
       -> AGREEMENT_PAYMENT -> AUDIT (<-> CORRECTIVE_ACTION) -> SAMPLING -> TESTING (-> RETEST)
       -> EVALUATION -> DECISION -> CERTIFIED (<-> SURVEILLANCE, SUSPENDED)
-    ends: REFUSED, REVOKED, EXPIRED, CANCELLED
+    ends: REFUSED, REVOKED, EXPIRED, CANCELLED; v2 also RECERTIFICATION_OPENED
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from workflow.processes.common import (
     intake_transitions,
 )
 
-__all__ = ["SNI"]
+__all__ = ["SNI", "SNI_V1"]
 
 HK = Unit.WORKING_DAYS
 
@@ -68,6 +72,8 @@ _APPLY_EVIDENCE = (
     "process_flow",
     "test_report",
 )
+_SPLIT = "share of 41 HK excl. testing (one LSPro)"
+"""DOMAIN.md: one LSPro quotes at most 41 HK excluding testing; how it splits is not known."""
 _TRADEMARK_FIRST = RelatedMilestone("trademark", "filed", "registered", "trademark_licence")
 
 
@@ -111,6 +117,7 @@ def _states() -> list[State]:
             "Permohonan sertifikasi diajukan",
             "Application submitted",
             agency,
+            deadline=Deadline(5, HK, "unconfirmed", "no figure found; office setting"),
             hint="Permohonan sudah dikirim ke LSPro. Menunggu LSPro mulai mengkaji permohonan.",
             hint_en="Your application has been sent to the certification body (LSPro). "
             "Waiting for it to start the review.",
@@ -147,6 +154,7 @@ def _states() -> list[State]:
             "Audit kecukupan dan audit kesesuaian",
             "Audit",
             agency,
+            deadline=Deadline(15, HK, "unconfirmed", _SPLIT),
             hint="Menunggu auditor LSPro memeriksa sistem mutu dan tempat produksi Anda.",
             hint_en="Waiting for the LSPro auditors to check your quality system and "
             "production site.",
@@ -165,6 +173,7 @@ def _states() -> list[State]:
             "Pengambilan contoh uji",
             "Sampling",
             agency,
+            deadline=Deadline(5, HK, "unconfirmed", _SPLIT),
             hint="Menunggu petugas LSPro mengambil contoh produk untuk diuji.",
             hint_en="Waiting for the LSPro officer to take product samples for testing.",
         ),
@@ -192,6 +201,7 @@ def _states() -> list[State]:
             "Evaluasi oleh panel sertifikasi",
             "Evaluation",
             agency,
+            deadline=Deadline(7, HK, "unconfirmed", _SPLIT),
             hint="Menunggu panel sertifikasi LSPro menilai hasil audit dan uji.",
             hint_en="Waiting for the LSPro certification panel to review the audit and test "
             "results.",
@@ -201,6 +211,7 @@ def _states() -> list[State]:
             "Keputusan sertifikasi",
             "Decision",
             agency,
+            deadline=Deadline(3, HK, "unconfirmed", _SPLIT),
             hint="Menunggu keputusan sertifikasi dari pimpinan LSPro.",
             hint_en="Waiting for the head of the LSPro to decide on certification.",
         ),
@@ -264,7 +275,43 @@ def _states() -> list[State]:
     ]
 
 
-def _transitions() -> list[Transition]:
+RECERTIFICATION_OPENED = closed(
+    "RECERTIFICATION_OPENED",
+    "Sertifikasi ulang lewat permohonan baru",
+    "Recertification opened",
+    hint="Permohonan sertifikasi ulang sudah dibuka. Ikuti langkah di permohonan baru itu; "
+    "sertifikat lama berlaku sampai tanggal berakhirnya.",
+    hint_en="An application to certify your product again has been opened. Follow the steps "
+    "of that new application; the old certificate stays valid until it expires.",
+)
+"""Version 2: the certificate goes on in a recertification application linked to this one."""
+
+
+def _recertification() -> list[Transition]:
+    """Version 2: recertification before expiry, and at expiry when none was opened."""
+    return [
+        Transition(
+            "recertification_opened",
+            ("CERTIFIED",),
+            "RECERTIFICATION_OPENED",
+            PLUT,
+            "Buka permohonan sertifikasi ulang",
+            opens="sni",
+        ),
+        Transition(
+            "expired",
+            ("CERTIFIED",),
+            "EXPIRED",
+            PLUT,
+            "Masa berlaku habis, sertifikasi ulang dibuka",
+            guards=(GracePeriodOver(with_grace=False),),
+            opens="sni",
+            notify=frozenset(Role),
+        ),
+    ]
+
+
+def _transitions(version: int) -> list[Transition]:
     registered = (SPPT_NUMBER, ISSUED_ON)
     everyone = frozenset(Role)
     return [
@@ -440,39 +487,55 @@ def _transitions() -> list[Transition]:
             agency="LSPRO",
             notify=everyone,
         ),
-        Transition(
-            "expired",
-            ("CERTIFIED",),
-            "EXPIRED",
-            PLUT,
-            "Masa berlaku habis",
-            guards=(GracePeriodOver(with_grace=False),),
-            notify=everyone,
+        *(
+            _recertification()
+            if version >= 2
+            else [
+                Transition(
+                    "expired",
+                    ("CERTIFIED",),
+                    "EXPIRED",
+                    PLUT,
+                    "Masa berlaku habis",
+                    guards=(GracePeriodOver(with_grace=False),),
+                    notify=everyone,
+                )
+            ]
         ),
         cancel(("INTAKE", "PREPARATION", "RETURNED_TO_PU", "AGREEMENT_PAYMENT")),
     ]
 
 
-SNI = ProcessDefinition(
-    key="sni",
-    version=1,
-    title="Sertifikasi Produk SNI (SPPT SNI)",
-    title_en="SNI product certification",
-    regulation="UU 20/2014; Peraturan BSN 6/2024, 1/2025; product regulation (Permenperin)",
-    initial="INTAKE",
-    states=by_name(_states(), _PACKETS),
-    transitions=tuple(_transitions()),
-    certificate_number=SPPT_NUMBER,
-    certificate_expiry=sppt_expiry,
-    description=__doc__ or "",
-    details=(
-        "sni_number",
-        "sni_title",
-        "lspro",
-        "product_type",
-        "brand",
-        "nonconformities",
-        "corrective_actions",
-        "application_number",
-    ),
-)
+def _definition(version: int) -> ProcessDefinition:
+    states = _states()
+    if version >= 2:
+        states.insert(-1, RECERTIFICATION_OPENED)  # before CANCELLED, as in every process
+    return ProcessDefinition(
+        key="sni",
+        version=version,
+        title="Sertifikasi Produk SNI (SPPT SNI)",
+        title_en="SNI product certification",
+        regulation="UU 20/2014; Peraturan BSN 6/2024, 1/2025; product regulation (Permenperin)",
+        initial="INTAKE",
+        states=by_name(states, _PACKETS),
+        transitions=tuple(_transitions(version)),
+        certificate_number=SPPT_NUMBER,
+        certificate_expiry=sppt_expiry,
+        description=__doc__ or "",
+        details=(
+            "sni_number",
+            "sni_title",
+            "lspro",
+            "product_type",
+            "brand",
+            "nonconformities",
+            "corrective_actions",
+            "application_number",
+        ),
+    )
+
+
+SNI_V1 = _definition(1)
+"""The first version: an expired certificate only ends (applications opened under it keep it)."""
+SNI = _definition(2)
+"""The current version, with recertification."""
