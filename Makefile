@@ -7,10 +7,11 @@ BIN    := $(VENV)/bin
 LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
-# WeasyPrint needs Pango; HarfBuzz's subsetter halves PDF writing time.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# WeasyPrint needs Pango; HarfBuzz's subsetter halves PDF writing time. The web app's
+# end-to-end tests drive Debian's Chromium (Playwright cannot download a browser here).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver
 
-.PHONY: run test lint typecheck pytest bench clean system-deps lock mutation
+.PHONY: run test lint typecheck pytest bench clean system-deps lock mutation messages serve
 
 system-deps:
 	@if command -v dpkg >/dev/null 2>&1; then \
@@ -29,6 +30,7 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pybabel compile --use-fuzzy -d web/locale -D messages  # the web pages' catalogs
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -70,6 +72,18 @@ bench: system-deps $(STAMP)
 # modules with MUTATE="workflow/calendar.py documents/signing.py", workers with MUTATION_JOBS=1.
 mutation: system-deps $(STAMP)
 	$(BIN)/python -m tests.mutation $(MUTATE)
+
+# The web pages' strings: extract them from templates/web/ and merge them into each language's
+# catalog (web/locale/*/LC_MESSAGES/messages.po; translate the new ones), then compile.
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F web/babel.cfg -o web/locale/messages.pot --no-location --omit-header .
+	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching
+	$(BIN)/pybabel compile -d web/locale -D messages
+
+# The web app on the demo office (make run first): http://127.0.0.1:8000/
+serve: $(STAMP)
+	$(BIN)/pybabel compile -d web/locale -D messages
+	$(BIN)/sertiflow serve
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

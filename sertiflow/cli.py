@@ -1,46 +1,125 @@
 """The ``sertiflow`` command line: setup, import, processes, backlog and audit.
 
-Every command prints a tidy table, or a stable JSON document with ``--json``. A failure prints one
-line ``error: ...`` on standard error (and ``{"error": {...}}`` with ``--json``) and exits 1.
+Every command prints a tidy table, or a stable JSON document with ``--json`` (before or after the
+command's name). A failure prints one line ``error: ...`` on standard error (and
+``{"error": {...}}`` with ``--json``) and exits 1.
+
+``sertiflow --help`` and ``--version`` answer without loading the engine: this module imports
+only click and the output helpers at the top, each command imports what it needs (SQLAlchemy,
+the engine, WeasyPrint, Celery) in its body, and the commands of the other ``cli_*`` modules are
+loaded when they are run (``OfficeGroup``).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import Progress
 
-from sertiflow import cli_apps, cli_documents, cli_workers
-from sertiflow.cli_common import ROW_ID, State, fail, pass_state, reports_errors
-from sertiflow.output import err_console, print_json, print_table, say, write_csv
-from sertiflow.runtime import Runtime
-from workflow import journal
-from workflow.backlog import AGE_BUCKETS, Backlog, DwellRow, compute_backlog
-from workflow.diagram import graphviz, mermaid
-from workflow.directory import (
-    UpsertCounts,
-    ensure_regencies,
-    ensure_system_user,
-    has_users,
-    record_import,
-)
-from workflow.errors import InvalidInput, SertiflowError
-from workflow.journal import load_checkpoint, save_checkpoint
-from workflow.permissions import acting_user, require_admin
-from workflow.persistence.database import connect, reading
-from workflow.processes import ProcessRegistry
-from workflow.regions import MALUKU_REGENCIES
-from workflow.settings import Settings, SettingsError
-from workflow.verification import verify_audit
+from sertiflow.cli_common import ROW_ID, State, accept_json, fail, pass_state, reports_errors
+from sertiflow.output import print_json, print_table, say, say_error, write_csv
 
-__all__ = ["main", "run"]
+if TYPE_CHECKING:
+    from workflow.backlog import Backlog, DwellRow
+
+__all__ = ["LAZY_COMMANDS", "OfficeGroup", "main", "run"]
+
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "app": ("sertiflow.cli_apps:app", "Open, advance and look at applications."),
+    "beat": (
+        "sertiflow.cli_workers:beat",
+        "Run Celery beat: the relay every few seconds, the deadline and renewal sweeps and the "
+        "digests every hour.",
+    ),
+    "doc": ("sertiflow.cli_documents:doc", "Documents sertiflow issued."),
+    "dossier": (
+        "sertiflow.cli_apps:dossier",
+        "A UMKM's documents: its own (shared by all its applications), one application's, or "
+        "one mark's.",
+    ),
+    "mail": ("sertiflow.cli_workers:mail", "Emails sertiflow sends."),
+    "notifications": (
+        "sertiflow.cli_workers:notifications",
+        "A user's in-app notifications, newest first.",
+    ),
+    "outbox": (
+        "sertiflow.cli_workers:outbox",
+        "The effects queue: what is pending, done or failed, and retrying failures.",
+    ),
+    "packet": (
+        "sertiflow.cli_documents:packet",
+        "The document packet of APP's stage: covering letter, forms, checklist, one PDF.",
+    ),
+    "today": (
+        "sertiflow.cli_today:today",
+        "What USER must do now: overdue first, then due today, this week, later, and what waits "
+        "on others, with the triggers USER may fire.",
+    ),
+    "umkm": ("sertiflow.cli_umkm:umkm", "The businesses the office assists: list, show, update."),
+    "serve": (
+        "sertiflow.cli_web:serve",
+        "Run the web app: login, the UMKM status page, the public verification page.",
+    ),
+    # the user group of cli_apps, with ``passwd`` (the web login) added by cli_web
+    "user": ("sertiflow.cli_web:user", "Admins, consultants and UMKM accounts."),
+    "worker": (
+        "sertiflow.cli_workers:worker",
+        "Deliver effects: a Celery worker when SERTIFLOW_BROKER_URL is set, else the embedded "
+        "loop (sweeps, packets, emails, notifications in this process).",
+    ),
+}
+"""The commands other modules define: name -> (``module:attribute``, the short help ``--help``
+lists without importing the module; a test keeps it equal to the command's own)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_JSON_ANYWHERE = "sertiflow.json_anywhere"
+
+
+class OfficeGroup(click.Group):
+    """The ``sertiflow`` group: loads the commands of ``LAZY_COMMANDS`` when they are run, and
+    lets every command take ``--json`` after its name."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Whether --json appears anywhere, for what fails before the command parses its own
+        # (the settings), as ``run`` does for usage errors.
+        ctx.meta[_JSON_ANYWHERE] = "--json" in args
+        return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in LAZY_COMMANDS:
+            module, _, attribute = LAZY_COMMANDS[cmd_name][0].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
+                raise TypeError(f"{module}:{attribute} is not a click command")
+            self.add_command(command, cmd_name)
+        return None if command is None else accept_json(command)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``, from ``LAZY_COMMANDS`` for the commands not loaded."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            command = self.commands.get(name)
+            if command is None:
+                stand_in = click.Command(name, help=LAZY_COMMANDS[name][1])  # its help only
+                rows.append((name, stand_in.get_short_help_str(limit)))
+            elif not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=OfficeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "database_url",
@@ -53,10 +132,12 @@ __all__ = ["main", "run"]
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
     """sertiflow: halal, trademark and SNI applications of a PLUT-KUMKM office."""
+    from workflow.settings import Settings, SettingsError
+
     try:
         settings = Settings.from_env()
     except SettingsError as error:
-        fail(as_json, "invalid_settings", str(error))
+        fail(as_json or ctx.meta.get(_JSON_ANYWHERE, False), "invalid_settings", str(error))
     if database_url:
         settings = replace(settings, database_url=database_url)
     ctx.obj = State(settings, as_json)
@@ -67,7 +148,10 @@ def main(ctx: click.Context, database_url: str | None, as_json: bool) -> None:
 @reports_errors
 def init(state: State) -> None:
     """Create or upgrade the database and add the office's regencies."""
+    from workflow.directory import ensure_regencies, ensure_system_user
+    from workflow.persistence.database import connect
     from workflow.persistence.migrate import upgrade
+    from workflow.regions import MALUKU_REGENCIES
 
     db = connect(state.settings.database_url)
     upgrade(db)
@@ -98,7 +182,11 @@ def demo(
     state: State, umkm_count: int, cooperatives: int, applications: int, seed: int, if_empty: bool
 ) -> None:
     """Set up the PLUT Maluku demo office: 11 regencies, UMKM, 6 consultants, a year of work."""
+    from rich.progress import Progress
+
     from sertiflow.demo import build_demo
+    from sertiflow.runtime import Runtime
+    from workflow.directory import has_users
     from workflow.persistence.migrate import upgrade
 
     runtime = Runtime.build(state.settings, check_schema=False)  # it upgrades it first
@@ -145,6 +233,12 @@ def import_(
     --skip-invalid. Limits: SERTIFLOW_IMPORT_MAX_ROWS (1000000), SERTIFLOW_IMPORT_MAX_BYTES
     (200000000) and SERTIFLOW_IMPORT_MAX_CELL (1000 characters). Journalled with the admin who
     imports (--as), which every import but a dry run names."""
+    from rich.progress import Progress
+
+    from workflow import journal
+    from workflow.directory import UpsertCounts, record_import
+    from workflow.errors import InvalidInput
+    from workflow.permissions import acting_user, require_admin
     from workflow.umkm_import import ImportLimits, import_registry
 
     limits = ImportLimits.from_env()
@@ -226,17 +320,22 @@ def process() -> None:
 @pass_state
 def process_list(state: State) -> None:
     """Every process, with its version and size."""
+    from workflow.processes import ProcessRegistry
+
+    registry = ProcessRegistry()
+    keys = registry.keys()
     rows = [
         {
             "key": d.key,
-            "version": d.version,
+            "version": d.version,  # the one new applications get
+            "versions": [v.version for v in registry.all() if v.key == d.key],
             "title": d.title,
             "title_en": d.title_en,
             "states": len(d.states),
             "triggers": len(d.triggers),
             "regulation": d.regulation,
         }
-        for d in ProcessRegistry().all()
+        for d in (registry.get(key) for key in keys)
     ]
     if state.as_json:
         print_json(rows)
@@ -258,35 +357,18 @@ def process_list(state: State) -> None:
 @pass_state
 @reports_errors
 def process_show(state: State, key: str, version: int | None) -> None:
-    """A process's states (label, whose court, deadline) and transitions."""
+    """A process's states (label, whose court, deadline: the law's or a service target, and
+    its source) and transitions, with every guard and what it checks."""
+    from workflow.processes import ProcessRegistry
+    from workflow.rules import after_certificate, path_rule, state_rules, transition_rules
+
     definition = ProcessRegistry().get(key, version)
     policy = state.settings.policy
-    states = []
-    for name, st in definition.states.items():
-        deadline = policy.deadline(definition.key, name, st.deadline)
-        states.append(
-            {
-                "state": name,
-                "label": st.label,
-                "court": st.court.value,
-                "phase": st.phase.value,
-                "deadline": str(deadline) if deadline else None,
-                "basis": deadline.basis if deadline else None,
-                "source": deadline.source if deadline else None,
-            }
-        )
-    transitions = [
-        {
-            "trigger": t.trigger,
-            "from": list(t.sources),
-            "to": t.dest,
-            "roles": sorted(r.value for r in t.roles),
-            "agency": t.agency,
-            "requires": list(t.requires),
-            "fields": [f.name for f in t.fields],
-        }
-        for t in definition.transitions
-    ]
+    fees = policy.fees.of_process(definition.key)  # SERTIFLOW_FEE_*
+    states = state_rules(definition, policy)
+    transitions = transition_rules(definition, policy)
+    path = path_rule(definition, policy)
+    after = after_certificate(definition, policy, state.settings.delivery.sni_surveillance_months)
     if state.as_json:
         print_json(
             {
@@ -294,30 +376,74 @@ def process_show(state: State, key: str, version: int | None) -> None:
                 "version": definition.version,
                 "title": definition.title,
                 "regulation": definition.regulation,
+                "fees": fees,
+                "path_deadline": path,
+                "after_certificate": after,
                 "states": states,
                 "transitions": transitions,
             }
         )
         return
     say(f"{definition.title} ({definition.ident})\n{definition.regulation}")
+    amounts = [
+        f"{name} " + ("set by the LSPro" if v is None else f"Rp{v:,}".replace(",", "."))
+        for name, v in fees.items()
+    ]
+    say("Fees for an UMK: " + (", ".join(amounts) or "none (a government-funded quota)"))
+    if path is not None:
+        say(
+            f"Whole path: {path['deadline']} from {path['from']} to the certificate "
+            f"({path['kind']}, {path['basis']}: {path['source']})"
+        )
+    if after:
+        say(
+            f"After the certificate: {after['summary']} ({after['setting']}; "
+            f"{after['basis']}: {after['source']})"
+        )
     print_table(
-        "States",
-        ["state", "label", "court", "deadline", "basis"],
-        [(s["state"], s["label"], s["court"], s["deadline"], s["basis"]) for s in states],
+        "States (deadline kind: law = a legal time limit, target = a service target)",
+        ["state", "label", "court", "deadline", "kind", "basis", "source"],
+        [
+            (s["state"], s["label"], s["court"], s["deadline"], s["kind"], s["basis"], s["source"])
+            for s in states
+        ]
+        + [
+            (
+                f"{s['state']}.{v['flag']}",
+                f"(if {v['flag']})",
+                s["court"],
+                v["deadline"],
+                v["kind"],
+                v["basis"],
+                v["source"],
+            )
+            for s in states
+            for v in s["variants"]
+        ],
     )
     print_table(
         "Transitions",
-        ["trigger", "from", "to", "roles", "agency", "requires"],
+        ["trigger", "from", "to", "roles", "agency", "requires", "guarded"],
         [
             (
-                t.trigger,
-                ", ".join(t.sources),
-                t.dest,
-                ", ".join(sorted(r.value for r in t.roles)),
-                t.agency,
-                ", ".join(t.requires),
+                t["trigger"],
+                ", ".join(t["from"]),
+                t["to"],
+                ", ".join(t["roles"]),
+                t["agency"],
+                ", ".join(t["requires"]),
+                "yes" if t["guards"] else "",
             )
-            for t in definition.transitions
+            for t in transitions
+        ],
+    )
+    print_table(
+        "Guards (what each checks before its transition may fire)",
+        ["trigger", "from", "guard", "checks"],
+        [
+            (t["trigger"], ", ".join(t["from"]), g["guard"], g["checks"])
+            for t in transitions
+            for g in t["guards"]
         ],
     )
 
@@ -331,6 +457,9 @@ def process_show(state: State, key: str, version: int | None) -> None:
 @reports_errors
 def process_diagram(state: State, key: str, fmt: str) -> None:
     """The process as a Mermaid or Graphviz diagram."""
+    from workflow.diagram import graphviz, mermaid
+    from workflow.processes import ProcessRegistry
+
     definition = ProcessRegistry().get(key)
     click.echo((mermaid if fmt == "mermaid" else graphviz)(definition), nl=False)
 
@@ -364,6 +493,10 @@ def backlog(
     state: State, fmt: str, process_key: str | None, output: Path | None, lang: str
 ) -> None:
     """Where applications wait, for how long, against which deadline."""
+    from workflow.backlog import compute_backlog
+    from workflow.errors import InvalidInput
+    from workflow.persistence.database import reading
+
     if fmt == "pdf" and output is None:
         raise InvalidInput("--format pdf needs -o FILE.pdf")
     runtime = state.runtime()
@@ -371,7 +504,13 @@ def backlog(
         runtime.workflow.registry.get(process_key)
     with reading(runtime.db).connect() as conn:
         result = compute_backlog(
-            conn, runtime.workflow.registry, runtime.workflow.clock(), runtime.today(), process_key
+            conn,
+            runtime.workflow.registry,
+            runtime.workflow.clock(),
+            runtime.today(),
+            process_key,
+            state.settings.policy,
+            state.settings.delivery.sni_surveillance_months,
         )
     if fmt == "pdf" and output is not None:
         _write_backlog_pdf(state, result, output, lang)
@@ -379,9 +518,16 @@ def backlog(
         print_json(_backlog_json(result))
     elif fmt == "csv":
         write_csv(
-            ["process", "state", "label", "court", "open", "overdue", "waiting_days"],
             [
-                (s.process, s.state, s.label, s.court, s.open, s.overdue, round(s.waiting_days, 1))
+                *("process", "state", "label", "court", "open", "overdue", "waiting_days"),
+                *("deadline_kind", "overdue_law", "overdue_target"),
+            ],
+            [
+                (
+                    *(s.process, s.state, s.label, s.court, s.open, s.overdue),
+                    round(s.waiting_days, 1),
+                    *(s.deadline_kind or "", s.overdue_law, s.overdue_target),
+                )
                 for s in result.by_state
             ],
         )
@@ -410,6 +556,8 @@ def _backlog_json(result: Backlog) -> dict[str, Any]:
         "today": result.today,
         "open": result.open_total,
         "overdue": result.overdue_total,
+        "overdue_law": result.overdue_law_total,
+        "overdue_target": result.overdue_target_total,
         "age_buckets": result.age_buckets,
         "by_state": [asdict(s) for s in result.by_state],
         "by_process": [asdict(g) for g in result.by_process],
@@ -418,6 +566,7 @@ def _backlog_json(result: Backlog) -> dict[str, Any]:
         "dwell": [_dwell_json(d) for d in result.dwell],
         "heaviest_stage": None if heaviest is None else _dwell_json(heaviest),
         "waiting_days_by_court": {k: round(v, 1) for k, v in result.waiting_by_court.items()},
+        "after_certificate": [asdict(row) for row in result.after_certificate],
     }
 
 
@@ -426,13 +575,17 @@ def _dwell_json(row: DwellRow) -> dict[str, Any]:
 
 
 def _print_backlog(result: Backlog) -> None:
+    from workflow.backlog import AGE_BUCKETS
+
     say(
         f"Backlog on {result.today.isoformat()}: {result.open_total} open applications, "
-        f"{result.overdue_total} past their deadline"
+        f"{result.overdue_total} past their deadline: {result.overdue_law_total} against the "
+        f"law, {result.overdue_target_total} against a target"
     )
     print_table(
-        "Open applications by stage",
-        ["process", "state", "label", "court", "open", "overdue", "avg days waiting"],
+        "Open applications by stage (deadline: law = a legal time limit, target = a service "
+        "target)",
+        ["process", "state", "label", "court", "open", "overdue", "deadline", "avg days waiting"],
         [
             (
                 s.process,
@@ -441,11 +594,12 @@ def _print_backlog(result: Backlog) -> None:
                 s.court,
                 s.open,
                 s.overdue,
+                s.deadline_kind or "none",
                 f"{s.waiting_days / s.open:,.1f}",
             )
             for s in result.by_state
         ],
-        right=(4, 5, 6),
+        right=(4, 5, 7),
     )
     for title, groups in (
         ("By process", result.by_process),
@@ -454,9 +608,20 @@ def _print_backlog(result: Backlog) -> None:
     ):
         print_table(
             title,
-            ["name", "open", "overdue"],
-            [(g.name, g.open, g.overdue) for g in groups],
-            right=(1, 2),
+            ["name", "open", "overdue", "against the law", "against a target"],
+            [(g.name, g.open, g.overdue, g.overdue_law, g.overdue_target) for g in groups],
+            right=(1, 2, 3, 4),
+        )
+    if result.after_certificate:
+        print_table(
+            "After the certificate (SNI surveillance past due is overdue; a halal consistency "
+            "check past due is due: the certificate does not expire)",
+            ["process", "check", "certificates", "due within 30 days", "past due"],
+            [
+                (r.process, r.check, r.certificates, r.due_soon, r.past_due)
+                for r in result.after_certificate
+            ],
+            right=(2, 3, 4),
         )
     print_table(
         "Age since opening",
@@ -514,6 +679,11 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
     """Check every hash chain, that replaying the log gives each application's row, and the
     office journal: that no application, user or dossier document was added, changed or
     deleted behind sertiflow's back."""
+    from workflow.errors import SertiflowError
+    from workflow.journal import load_checkpoint
+    from workflow.persistence.database import reading
+    from workflow.verification import verify_audit
+
     if not checkpoint_files:  # the worker's daily ones
         checkpoint_files = tuple(sorted(Path(state.settings.checkpoint_dir).glob("journal-*.json")))
     checkpoints = [load_checkpoint(path) for path in checkpoint_files]
@@ -546,7 +716,7 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
         if not report.ok:  # one document, the error inside it
             document["error"] = {"code": "audit_not_intact", "message": broken}
             print_json(document)
-            err_console.print(f"error: {broken}", markup=False, soft_wrap=True)
+            say_error(broken)
             sys.exit(1)
         print_json(document)
         return
@@ -590,6 +760,8 @@ def audit_verify(state: State, app_id: int | None, checkpoint_files: tuple[Path,
 def audit_checkpoint(state: State, output: Path) -> None:
     """Write a checkpoint of the office journal, signed with the office's key: 'audit verify
     --checkpoint FILE' later proves nothing before it was changed or removed."""
+    from workflow.journal import save_checkpoint
+
     runtime = state.runtime()
     secret = state.settings.secret_key.encode()
     checkpoint = save_checkpoint(runtime.db, secret, runtime.workflow.clock(), output)
@@ -597,21 +769,6 @@ def audit_checkpoint(state: State, output: Path) -> None:
         print_json({"path": str(output), **checkpoint})
     else:
         say(f"checkpoint of journal entry {checkpoint['seq']} written to {output}")
-
-
-for _command in (
-    cli_apps.app,
-    cli_apps.user,
-    cli_apps.dossier,
-    cli_documents.packet,
-    cli_documents.doc,
-    cli_workers.worker,
-    cli_workers.beat,
-    cli_workers.outbox,
-    cli_workers.mail,
-    cli_workers.notifications,
-):
-    main.add_command(_command)
 
 
 def run(args: list[str] | None = None) -> None:

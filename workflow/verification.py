@@ -6,13 +6,14 @@ false alarm from a step that committed halfway through the read.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, Result, Select, Table, Text, select, type_coerce
 
+from workflow.accounts import password_digest, password_subject
 from workflow.audit import IMAGE_COLUMNS, ChainProblem, loaded, plain, verify_chain
 from workflow.directory import (
     EMPTY_PROFILE,
@@ -82,14 +83,34 @@ def verify_audit(
     _verify_applications(conn, registry, app_id, journal, report)
     if app_id is None:
         problems = report.journal_problems
-        problems.extend(_compare_rows(conn, USERS, USER_IMAGE, journal, "user"))
-        problems.extend(_compare_rows(conn, EVIDENCE, EVIDENCE_IMAGE, journal, "evidence"))
-        umkm = select(UMKM.c.id, *(UMKM.c[c] for c in UMKM_IMAGE)).order_by(UMKM.c.id)
+        problems.extend(
+            _compare_rows(conn, USERS, USER_IMAGE, journal, "user", [USERS.c.id], _user_subject)
+        )
+        problems.extend(
+            _compare_rows(
+                conn,
+                EVIDENCE,
+                EVIDENCE_IMAGE,
+                journal,
+                "evidence",
+                [EVIDENCE.c.umkm_id, EVIDENCE.c.kind, EVIDENCE.c.scope],
+                _evidence_subject,
+            )
+        )
+        umkm = select(*(UMKM.c[c] for c in UMKM_IMAGE))  # into a dict: any order will do
         found = {f"umkm:{r['nib']}": umkm_digest(r) for r in conn.execute(umkm).mappings()}
         problems.extend(_compare_digests("umkm:", found, journal.digests))
         profiles = {f"profile:{k}": v for k, v in profile_digests(conn).items()}
         recorded = {k: v for k, v in journal.digests.items() if v != EMPTY_PROFILE}
         problems.extend(_compare_digests("profile:", profiles, recorded))
+        # Web login hashes (schema 0008): the journal holds each one's SHA-256, "" for none.
+        hashes = select(USERS.c.id, USERS.c.password_hash).where(USERS.c.password_hash.is_not(None))
+        passwords = {password_subject(i): password_digest(h) for i, h in conn.execute(hashes)}
+        problems.extend(
+            _compare_digests(
+                "password:", passwords, {k: v for k, v in journal.digests.items() if v}
+            )
+        )
         for records in (PACKETS, DOCUMENTS):
             query = select(records.c.code, records.c.content_hash)
             files = {f"{records.name}:{code}": sha for code, sha in conn.execute(query)}

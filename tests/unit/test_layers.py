@@ -21,12 +21,40 @@ def test_importing_every_workflow_module_loads_no_outer_layer_or_framework() -> 
     assert out.stdout.strip() == ""
 
 
+def test_the_inner_layers_never_import_the_web_app_nor_the_cli() -> None:
+    """``web`` may import ``documents`` and ``workflow``; neither they nor ``workers`` import
+    ``web`` (or ``fastapi``, ``starlette``, ``uvicorn``)."""
+    code = (
+        "import pkgutil, importlib, sys, documents, workers\n"
+        "for package in (documents, workers):\n"
+        "    for m in pkgutil.walk_packages(package.__path__, package.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
+        "outer = ('web', 'sertiflow', 'fastapi', 'starlette', 'uvicorn')\n"
+        "print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in outer)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_the_web_app_imports_no_worker_nor_the_cli() -> None:
+    code = (
+        "import pkgutil, importlib, sys, web\n"
+        "for m in pkgutil.walk_packages(web.__path__, 'web.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(','.join(sorted(n for n in sys.modules if n.split('.')[0] in "
+        "('workers', 'sertiflow', 'celery'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
 def test_every_package_states_its_contract_and_public_names() -> None:
     import documents
+    import web
     import workers
     import workflow
 
-    for package in (workflow, documents, workers):
+    for package in (workflow, documents, workers, web):
         assert package.__doc__ and len(package.__doc__.strip()) > 40, package.__name__
         assert isinstance(package.__all__, list), package.__name__
         for name in package.__all__:

@@ -44,6 +44,8 @@ __all__ = [
     "Regency",
     "Umkm",
     "User",
+    "WebAttempt",
+    "WebSession",
     "table",
 ]
 
@@ -103,16 +105,26 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # A consultant or admin who prefers one email a day to one email per notification.
     daily_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The web login's argon2id hash (schema 0008); None: no web login. Never journalled as is:
+    # the journal keeps its SHA-256 (``workflow.accounts``), so an edited hash is caught.
+    password_hash: Mapped[str | None] = mapped_column(String(200))
 
 
 class Evidence(Base):
-    """A document in a UMKM's dossier, reused by all of its applications."""
+    """A document in a UMKM's dossier, in the scope its kind belongs to (``workflow.evidence``).
+
+    ``scope`` is ``""`` for the business's own documents (shared by all its applications),
+    ``application:ID`` for one application's (``application_id`` is then that application), or
+    ``mark:NAME`` for one mark's; one document of a kind per scope.
+    """
 
     __tablename__ = "evidence"
-    __table_args__ = (UniqueConstraint("umkm_id", "kind"),)
+    __table_args__ = (UniqueConstraint("umkm_id", "kind", "scope", name="uq_evidence_scope"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(220), default="", server_default="")
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
     reference: Mapped[str] = mapped_column(String(300))
     valid_until: Mapped[date | None] = mapped_column(Date)
     added_at: Mapped[datetime] = mapped_column(DateTime)
@@ -371,6 +383,35 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime)  # a retry skips who has it
     digested_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class WebAttempt(Base):
+    """A web request that counts against a limit (schema 0008): a failed login (``kind``
+    ``login``, per username and per client address) or a verification lookup (``verify``, per
+    address). Kept in the database so that every web worker sees the same count."""
+
+    __tablename__ = "web_attempt"
+    __table_args__ = (
+        Index("ix_web_attempt_user", "kind", "username", "at"),
+        Index("ix_web_attempt_client", "kind", "client", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str | None] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class WebSession(Base):
+    """A signed-in web session (schema 0008). The cookie holds a random token; only its SHA-256
+    is stored, so a copy of the database opens no session. Logging out deletes the row."""
+
+    __tablename__ = "web_session"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    seen_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 def table(model: type[Base]) -> Table:

@@ -1,0 +1,107 @@
+"""``sertiflow serve`` (the web app under uvicorn) and ``sertiflow user passwd`` (a user's web
+login). Imports uvicorn, FastAPI and argon2 only when these commands run.
+
+``passwd`` belongs to the ``user`` group of ``sertiflow.cli_apps``; the group is loaded from
+here (``cli.LAZY_COMMANDS``), which adds the command to it, so that the web login's code lives
+beside the web app's.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from sertiflow.cli_apps import user
+from sertiflow.cli_common import State, acting_option, pass_state, reports_errors
+from sertiflow.output import print_json, say
+
+__all__ = ["serve", "user", "user_passwd"]
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="TCP port."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes (each its own app; sessions and limits live in the database).",
+)
+@click.option(
+    "--behind-proxy",
+    is_flag=True,
+    help="Trust X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1 (client addresses "
+    "for the login and lookup limits).",
+)
+@pass_state
+@reports_errors
+def serve(state: State, host: str, port: int, workers: int, behind_proxy: bool) -> None:
+    """Run the web app: login, the UMKM status page, the public verification page."""
+    import copy
+
+    import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
+
+    # uvicorn's own logging, plus sertiflow's: the security log (every denial) to stderr.
+    log_config = copy.deepcopy(LOGGING_CONFIG)
+    log_config["loggers"]["sertiflow"] = {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
+    state.runtime()  # refuses a database 'sertiflow init' has not prepared, naming it
+    # Each uvicorn worker builds its app from the environment: pass --db on to it.
+    os.environ["SERTIFLOW_DATABASE_URL"] = state.settings.database_url
+    say(f"sertiflow web app on http://{host}:{port}/ (Ctrl+C stops it)")
+    uvicorn.run(
+        "web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
+        server_header=False,
+        log_config=log_config,
+        log_level="info",
+    )
+
+
+@user.command(name="passwd")
+@click.argument("username")
+@click.option(
+    "--stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+@acting_option("the user themself or an admin")
+@pass_state
+@reports_errors
+def user_passwd(state: State, username: str, from_stdin: bool, acting: str) -> None:
+    """Set USERNAME's password for the web app (asked twice, never echoed). Journalled with
+    a digest of the new hash; the user's open web sessions end."""
+    from workflow.accounts import set_password
+    from workflow.errors import InvalidInput
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"New password for {username}",
+            hide_input=True,
+            confirmation_prompt="Repeat it",
+        )
+    if not password:
+        raise InvalidInput("no password given")
+    runtime = state.runtime()
+    set_password(runtime.db, username, password, acting=acting, now=runtime.workflow.clock())
+    if state.as_json:
+        print_json({"username": username, "password_set": True})
+    else:
+        say(f"password of {username} set")

@@ -1,0 +1,101 @@
+"""Signed-in sessions: a random token in an HttpOnly cookie, its SHA-256 in ``web_session``.
+
+A new token at every login (no session fixation: a token planted before login never becomes a
+signed-in one), deleted at logout, expired after ``Limits.session_hours`` or when unused for
+``Limits.idle_minutes``; a deactivated user's sessions stop working at once, and setting a
+password ends all of them (``workflow.accounts.set_password``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, delete, insert, select, update
+
+from web.security import Limits
+from workflow.accounts import Login
+from workflow.model import Role
+from workflow.persistence.database import reading
+from workflow.persistence.schema import User, WebSession, table
+
+__all__ = ["SignedIn", "end_session", "find_session", "start_session"]
+
+SESSIONS = table(WebSession)
+USERS = table(User)
+_TOUCH = timedelta(minutes=1)  # seen_at is written at most this often: reads stay reads
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """The user behind a request's session cookie."""
+
+    token: str
+    user_id: int
+    username: str
+    full_name: str
+    role: Role
+    umkm_id: int | None
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(db: Engine, login: Login, now: datetime, limits: Limits) -> str:
+    """A new session for ``login``; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    with db.begin() as conn:
+        conn.execute(delete(SESSIONS).where(SESSIONS.c.expires_at < now))
+        conn.execute(
+            insert(SESSIONS).values(
+                token_hash=_digest(token),
+                user_id=login.user_id,
+                created_at=now,
+                seen_at=now,
+                expires_at=now + timedelta(hours=limits.session_hours),
+            )
+        )
+    return token
+
+
+def find_session(db: Engine, token: str | None, now: datetime, limits: Limits) -> SignedIn | None:
+    """Who the session ``token`` belongs to, if it is live and its user active."""
+    if not token or len(token) > 100:
+        return None
+    query = (
+        select(
+            SESSIONS.c.seen_at,
+            SESSIONS.c.expires_at,
+            USERS.c.id,
+            USERS.c.username,
+            USERS.c.full_name,
+            USERS.c.role,
+            USERS.c.umkm_id,
+            USERS.c.active,
+        )
+        .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+        .where(SESSIONS.c.token_hash == _digest(token))
+    )
+    with reading(db).connect() as conn:
+        row = conn.execute(query).first()
+    if row is None or not row.active or row.expires_at <= now:
+        return None
+    if row.seen_at + timedelta(minutes=limits.idle_minutes) <= now:
+        end_session(db, token)
+        return None
+    if now - row.seen_at >= _TOUCH:
+        with db.begin() as conn:
+            conn.execute(
+                update(SESSIONS).where(SESSIONS.c.token_hash == _digest(token)).values(seen_at=now)
+            )
+    return SignedIn(token, row.id, row.username, row.full_name, Role(row.role), row.umkm_id)
+
+
+def end_session(db: Engine, token: str | None) -> None:
+    """Log out: the session's row is deleted, so its cookie opens nothing any more."""
+    if token:
+        with db.begin() as conn:
+            conn.execute(delete(SESSIONS).where(SESSIONS.c.token_hash == _digest(token)))
