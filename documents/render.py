@@ -56,13 +56,13 @@ def rendering_libraries() -> dict[str, str]:
 def template_version(root: Path = ASSETS) -> str:
     """A hash over every asset a packet is made from and the libraries that render it: a
     changed template, style or font, or an upgraded WeasyPrint, is a new version (the admin's
-    backlog report and the emails are not part of any packet).
+    backlog report, the emails and the web pages are not part of any packet).
 
     A stored file is rendered again under its recorded code when it is lost; only the same
     version gives the same bytes, so after an upgrade a document is issued anew instead, and
     copies handed out earlier still verify against their own record.
     """
-    apart = (root / "documents" / "report", root / "emails")
+    apart = (root / "documents" / "report", root / "emails", root / "web")
     digest = hashlib.sha256()
     for path in sorted(
         p for p in root.rglob("*") if p.is_file() and not any(a in p.parents for a in apart)

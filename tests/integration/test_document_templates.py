@@ -174,7 +174,7 @@ def test_the_letterhead_is_as_tall_whatever_the_verification_code(code: str) -> 
     )
 
 
-def test_rewording_an_email_does_not_reissue_packets_but_a_document_template_does(
+def test_rewording_an_email_or_a_web_page_does_not_reissue_packets_but_a_document_template_does(
     tmp_path: Path,
 ) -> None:
     from documents.render import ASSETS, template_version
@@ -184,6 +184,9 @@ def test_rewording_an_email_does_not_reissue_packets_but_a_document_template_doe
     before = template_version(copy)
     status = copy / "emails" / "status.j2"
     status.write_text(status.read_text() + "\n{# reworded #}\n")
+    assert template_version(copy) == before
+    page = copy / "web" / "status.html.j2"
+    page.write_text(page.read_text() + "\n{# reworded #}\n")
     assert template_version(copy) == before
     css = copy / "documents" / "print.css"
     css.write_text(css.read_text() + "\n/* changed */\n")
