@@ -92,16 +92,19 @@ async def login(request: Request) -> Response:
     client = client_of(request)
     now = web.now()
     since = now - web.limits.login_window
+    # The attempt counts against itself before the password is checked: a burst of guesses
+    # sent at once each sees the others, instead of all seeing the count from before it.
+    await run_in_threadpool(note_attempt, web.db, "login", client, now, username or "-")
     failures = await run_in_threadpool(
         count_attempts, web.db, "login", since, username=username or "-"
     )
     from_client = await run_in_threadpool(count_attempts, web.db, "login", since, client=client)
     if (
-        failures >= web.limits.login_failures_per_user
-        or from_client >= web.limits.login_failures_per_client
+        failures > web.limits.login_failures_per_user
+        or from_client > web.limits.login_failures_per_client
     ):
         LOG.warning(
-            "denied: login throttled for user %r from %s (%d failures for the user, %d from "
+            "denied: login throttled for user %r from %s (%d attempts for the user, %d from "
             "the address in %s)",
             username,
             client,
@@ -124,12 +127,11 @@ async def login(request: Request) -> Response:
     if username and password and len(password) <= MAX_PASSWORD:
         login = await run_in_threadpool(check_password, web.db, username, password)
     if login is None:
-        await run_in_threadpool(note_attempt, web.db, "login", client, now, username or "-")
         LOG.warning("denied: failed login for user %r from %s", username, client)
         return web.page(
             request, "login.html.j2", status=401, error="wrong", username=username, wait_minutes=0
         )
-    await run_in_threadpool(forget_failures, web.db, username)
+    await run_in_threadpool(forget_failures, web.db, username)  # this attempt's row too
     old = request.cookies.get(web.session_cookie)
     await run_in_threadpool(end_session, web.db, old)  # a planted session never becomes ours
     token = await run_in_threadpool(start_session, web.db, login, now, web.limits)

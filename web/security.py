@@ -108,7 +108,7 @@ def csrf_valid(secret: bytes, cookie: str | None, session: str, sent: str | None
     """Whether the form's token ``sent`` matches the CSRF cookie and the session."""
     if not cookie or not sent:
         return False
-    return hmac.compare_digest(csrf_token(secret, cookie, session), sent)
+    return hmac.compare_digest(csrf_token(secret, cookie, session).encode(), sent.encode())
 
 
 def note_attempt(

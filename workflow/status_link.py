@@ -35,7 +35,7 @@ def read_status_token(secret: bytes, token: str, today: date) -> int:
     day_text, _, signature = rest.partition(".")
     payload = f"{umkm_text}.{day_text}".encode()
     if not (umkm_text.isdigit() and len(day_text) == 8 and day_text.isdigit()) or not (
-        hmac.compare_digest(signature, _sign(secret, payload))
+        hmac.compare_digest(signature.encode(), _sign(secret, payload).encode())
     ):
         raise InvalidInput("this status link is not valid; use the link in your latest email")
     try:
