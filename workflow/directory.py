@@ -109,9 +109,9 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
             conn.scalars(select(Umkm.nib).where(Umkm.nib.in_(nibs[chunk : chunk + 500])))
         )
     sql, named, stamp = _upsert_statement(conn)
-    created, updated = stamp(now), stamp(now)  # one moment for every row: converted once
+    moment = stamp(now)  # created_at and updated_at of every row: converted once
     values = [_RECORD_VALUES(r) for r in records]
-    params: list[Any] = [(*row, created, updated) for row in values]
+    params: list[Any] = [(*row, moment, moment) for row in values]
     if named is not None:  # a driver that takes parameters by name (psycopg)
         params = [dict(zip(named, row, strict=True)) for row in params]
     conn.exec_driver_sql(sql, params)  # the driver's executemany: no per-row statement work
