@@ -488,6 +488,12 @@ def dossier() -> None:
 @click.argument("reference")
 @click.option("--valid-until", default=None, help="YYYY-MM-DD, for documents that expire.")
 @click.option(
+    "--signed-on",
+    default=None,
+    help="YYYY-MM-DD, the date the letter was signed (required for the UMK recommendation "
+    "letter, which must be signed in its filing's year).",
+)
+@click.option(
     "--app",
     "app_id",
     type=click.IntRange(1, 2**31 - 1),
@@ -508,18 +514,15 @@ def dossier_add(
     kind: str,
     reference: str,
     valid_until: str | None,
+    signed_on: str | None,
     app_id: int | None,
     mark: str | None,
     acting: str,
 ) -> None:
     """Put a document of KIND into the dossier of NIB: the business's own, or with --app or
     --mark one application's or one mark's, as its kind requires ('sertiflow dossier kinds')."""
-    until = None
-    if valid_until:
-        try:
-            until = date.fromisoformat(valid_until)
-        except ValueError:
-            raise InvalidInput(f"--valid-until {valid_until!r}: write YYYY-MM-DD") from None
+    until = _iso_date("--valid-until", valid_until)
+    signed = _iso_date("--signed-on", signed_on)
     runtime = state.runtime()
     add_evidence(
         runtime.db,
@@ -531,6 +534,8 @@ def dossier_add(
         now=runtime.workflow.clock(),
         application_id=app_id,
         mark=mark,
+        signed_on=signed,
+        today=runtime.today(),
     )
     scope = f" for application #{app_id}" if app_id is not None else ""
     scope = f" for the mark {mark_key(mark)}" if mark is not None else scope
@@ -541,12 +546,23 @@ def dossier_add(
                 "kind": kind,
                 "reference": reference,
                 "valid_until": until,
+                "signed_on": signed,
                 "application_id": app_id,
                 "mark": None if mark is None else mark_key(mark),
             }
         )
     else:
         say(f"{kind} added to the dossier of {nib}{scope}")
+
+
+def _iso_date(option: str, value: str | None) -> date | None:
+    """An option's YYYY-MM-DD date, None when not given."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"{option} {value!r}: write YYYY-MM-DD") from None
 
 
 @dossier.command(name="kinds")
@@ -626,7 +642,7 @@ def dossier_show(state: State, nib: str) -> None:
     else:
         print_table(
             f"Dossier {nib}",
-            ["kind", "document", "for", "reference", "valid until", ""],
+            ["kind", "document", "for", "reference", "signed on", "valid until", ""],
             [
                 (
                     r["kind"],
@@ -640,6 +656,7 @@ def dossier_show(state: State, nib: str) -> None:
                         r["process_key"] or "",
                     ).belongs_to(),
                     r["reference"],
+                    r["signed_on"],
                     r["valid_until"],
                     "EXPIRED" if r["expired"] else "",
                 )

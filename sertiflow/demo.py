@@ -396,6 +396,8 @@ class _Mover:
                 acting=actor,
                 now=self.clock.now,
                 application_id=_scoped(kind, app_id),
+                signed_on=today if EVIDENCE_KINDS[kind].signed_in_year_of else None,
+                today=today,
             )
         if "trademark" in " ".join(refusal.reasons):
             add_evidence(

@@ -143,6 +143,10 @@ class Office:
                 acting=acting or self.admin,
                 now=self.clock(),
                 application_id=app if scoped else None,
+                # a letter signed in its filing's year: signed today
+                signed_on=self.workflow.today(self.clock())
+                if EVIDENCE_KINDS[kind].signed_in_year_of
+                else None,
             )
 
 

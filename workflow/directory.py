@@ -20,6 +20,7 @@ from workflow.errors import ConflictError, InvalidInput, NotFound
 from workflow.evidence import (
     EVIDENCE_KINDS,
     MARK_DETAILS,
+    EvidenceKind,
     Scope,
     application_mark,
     evidence_kind,
@@ -250,9 +251,19 @@ def update_umkm(
 
 USER_IMAGE = ("username", "full_name", "role", "email", "field", "umkm_id", "active")
 """The user columns the journal records whole with every change, and ``audit verify`` compares."""
-EVIDENCE_IMAGE = ("reference", "valid_until", "added_at", "added_by", "scope", "application_id")
+EVIDENCE_IMAGE = (
+    "reference",
+    "valid_until",
+    "added_at",
+    "added_by",
+    "scope",
+    "application_id",
+    "signed_on",
+)
 """The dossier document columns the journal records and ``audit verify`` compares (``scope``
-and ``application_id`` since schema 0007, whose upgrade journals every document again)."""
+and ``application_id`` since schema 0007, whose upgrade journals every document again;
+``signed_on`` since 0009: an image recorded before it has none, which is what the column holds
+for those documents)."""
 
 
 UMKM_IMAGE = (
@@ -544,6 +555,8 @@ def add_evidence(
     now: datetime,
     application_id: int | None = None,
     mark: str | None = None,
+    signed_on: date | None = None,
+    today: date | None = None,
 ) -> None:
     """Put a document into a UMKM's dossier, in its kind's scope (``workflow.evidence``),
     replacing an older one of the same kind and scope, as ``acting``. Journalled.
@@ -553,6 +566,10 @@ def add_evidence(
     its assigned consultant, the business's UMKM user); one mark's needs ``mark``, or the
     ``application_id`` of an application about the mark. The others may be added by an admin, a
     consultant assigned to one of the business's open applications, or its UMKM user.
+
+    A letter that must be signed in the year of what it is for (``EvidenceKind
+    .signed_in_year_of``) needs ``signed_on``, the date it was signed: not after ``today`` (the
+    office's date; ``now``'s when not given).
     """
     evidence = evidence_kind(kind)  # an unknown kind is refused, naming the known ones
     reference = reference.strip()
@@ -570,6 +587,7 @@ def add_evidence(
         scope_for(kind, application_id, mark)  # a missing or misplaced --app or --mark, first
     elif mark is not None:
         raise InvalidInput(f"give either --app or --mark for {kind}, not both")
+    _check_signed_on(evidence, signed_on, today or now.date())
     with journal.writing(db) as conn:
         actor = acting_user(conn, acting)
         umkm_id = umkm_id_by_nib(conn, nib)
@@ -597,6 +615,7 @@ def add_evidence(
             "added_at": now,
             "added_by": actor.id,
             "application_id": linked,
+            "signed_on": signed_on,
         }
         # One statement: two people adding the same kind at once both land, the later wins.
         conn.execute(
@@ -613,6 +632,28 @@ def add_evidence(
             actor=actor,
             action="evidence.set",
             at=now,
+        )
+
+
+def _check_signed_on(evidence: EvidenceKind, signed_on: date | None, today: date) -> None:
+    """A dated letter comes with the date it was signed, a plausible one not after today."""
+    if signed_on is None:
+        if evidence.signed_in_year_of is not None:
+            raise InvalidInput(
+                f"{evidence.key} ({evidence.name}) must be signed in the year of the "
+                f"{evidence.signed_in_year_of} it is for: give the date it was signed "
+                "(--signed-on YYYY-MM-DD)"
+            )
+        return
+    if signed_on > today:
+        raise InvalidInput(
+            f"signed on {signed_on.isoformat()} is after today ({today.isoformat()}); "
+            "give the date written on the signed document"
+        )
+    if signed_on < EARLIEST:
+        raise InvalidInput(
+            f"signed on {signed_on.isoformat()} is not a plausible date; "
+            f"write one between {EARLIEST.year} and today"
         )
 
 
@@ -675,6 +716,7 @@ def dossier(db: Engine, nib: str) -> list[dict[str, Any]]:
                 Application.process_key,
                 Evidence.reference,
                 Evidence.valid_until,
+                Evidence.signed_on,
                 Evidence.added_at,
             )
             .outerjoin(Application, Application.id == Evidence.application_id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -323,7 +323,8 @@ class Engine:
             now = self.clock()
             today = self.today(now)
             values = parse_fields(rule, fields or {}, today)
-            firing = Firing(app.state, self._guard_context(conn, app, definition, [rule], today))
+            context = self._guard_context(conn, app, definition, [rule], today)
+            firing = Firing(app.state, replace(context, fields=values))
             if not self._machines[definition.ident].fire(firing, trigger):
                 raise GuardRefused(
                     f"cannot {trigger} application #{app_id}: " + "; ".join(firing.refusals),
@@ -406,6 +407,7 @@ class Engine:
                         r.scope,
                         r.application_id,
                         r.process_key or "",
+                        r.signed_on,
                     )
                     for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
                 ),

@@ -62,6 +62,10 @@ class EvidenceKind:
     name_en: str
     expires: bool = False
     scope: Scope = Scope.UMKM
+    signed_in_year_of: str | None = None
+    """For a letter that must be signed in the year of what it is for: the step's date field
+    whose year that is (``filed_on``: DJKI wants the UMK recommendation signed in the filing
+    year). Such a document is added with the date it was signed (``signed_on``)."""
 
 
 _APP = Scope.APPLICATION
@@ -101,6 +105,7 @@ EVIDENCE_KINDS: dict[str, EvidenceKind] = {
             "UMK recommendation letter",
             expires=True,
             scope=_APP,
+            signed_in_year_of="filed_on",
         ),
         EvidenceKind(
             "trademark_ownership",
@@ -235,6 +240,7 @@ class EvidenceItem:
     scope: str = ""
     application_id: int | None = None
     application_process: str = ""
+    signed_on: date | None = None
 
     def belongs_to(self) -> str:
         """Whose document this is, in words: ``application #12 (halal_regular)``."""

@@ -104,7 +104,13 @@ def load_facts(
     on_file, _ = in_scope(  # the business's documents, this application's, its mark's
         (
             EvidenceItem(
-                r.kind, r.reference, r.valid_until, r.scope, r.application_id, r.process_key or ""
+                r.kind,
+                r.reference,
+                r.valid_until,
+                r.scope,
+                r.application_id,
+                r.process_key or "",
+                r.signed_on,
             )
             for r in conn.execute(SELECT_EVIDENCE, {"umkm_id": app.umkm_id})
         ),

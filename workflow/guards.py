@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
 from dateutil.relativedelta import relativedelta
 
@@ -81,6 +81,8 @@ class GuardContext:
     """The mark the application is about (``evidence.application_mark``), if it names one."""
     elsewhere: Mapping[str, tuple[EvidenceItem, ...]] = field(default_factory=dict)
     """The business's documents of the same kinds that belong to other applications or marks."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """The values given with the trigger being fired (parsed), e.g. its ``filed_on``."""
 
 
 class Guard(Protocol):
@@ -107,7 +109,32 @@ def missing_evidence(ctx: GuardContext, kinds: tuple[str, ...]) -> list[str]:
             problems.append(f"missing {kind} ({name}){_scope_note(ctx, kind)}")
         elif expired(item.valid_until, ctx.today):
             problems.append(f"expired {kind} ({name}), valid until {item.valid_until}")
+        else:
+            problems.extend(_signed_out_of_year(ctx, item, name))
     return problems
+
+
+def _signed_out_of_year(ctx: GuardContext, item: EvidenceItem, name: str) -> list[str]:
+    """Why a letter that must be signed in the year of the step it is for does not count: it
+    has no signing date on file, or was signed in another year than the step's date field (or
+    today, when the step gives none)."""
+    field_name = EVIDENCE_KINDS[item.kind].signed_in_year_of
+    if field_name is None:
+        return []
+    when = ctx.fields.get(field_name)
+    year = when.year if isinstance(when, date) else ctx.today.year
+    if item.signed_on is None:
+        return [
+            f"{item.kind} ({name}) {item.reference} has no signing date on file, and it must be "
+            f"signed in {year}: add it again with its date (--signed-on YYYY-MM-DD)"
+        ]
+    if item.signed_on.year != year:
+        return [
+            f"{item.kind} ({name}) {item.reference} was signed on {item.signed_on.isoformat()}, "
+            f"not in {year}, the year of this step's {field_name}: the agency wants one "
+            f"signed in {year}; get a new letter signed then"
+        ]
+    return []
 
 
 def _scope_note(ctx: GuardContext, kind: str) -> str:

@@ -96,6 +96,7 @@ SELECT_EVIDENCE = (
         EVIDENCE.c.kind,
         EVIDENCE.c.reference,
         EVIDENCE.c.valid_until,
+        EVIDENCE.c.signed_on,
         EVIDENCE.c.scope,
         EVIDENCE.c.application_id,
         APPLICATIONS.c.process_key,

@@ -494,10 +494,39 @@ def test_the_cli_names_the_application_or_mark_a_document_is_for(tmp_path: Path)
 
     missing = cli("dossier", "add", nib, "umk_recommendation", "r.pdf", "--as", "rina", ok=False)
     assert "is for one application: name it with --app ID" in missing.stderr
+    undated = cli(
+        "dossier", "add", nib, "umk_recommendation", "r.pdf", "--app", app, "--as", "rina", ok=False
+    )
+    assert "give the date it was signed (--signed-on YYYY-MM-DD)" in undated.stderr
+    misdated = cli(
+        "dossier",
+        "add",
+        nib,
+        "umk_recommendation",
+        "r.pdf",
+        "--app",
+        app,
+        "--signed-on",
+        "5/1",
+        "--as",
+        "rina",
+        ok=False,
+    )
+    assert "--signed-on '5/1': write YYYY-MM-DD" in misdated.stderr
     misplaced = cli("dossier", "add", nib, "nib", "n.pdf", "--app", app, "--as", "rina", ok=False)
     assert "belongs to the business" in misplaced.stderr
     added = cli.json(
-        "dossier", "add", nib, "umk_recommendation", "r.pdf", "--app", app, "--as", "rina"
+        "dossier",
+        "add",
+        nib,
+        "umk_recommendation",
+        "r.pdf",
+        "--app",
+        app,
+        "--signed-on",
+        "2026-01-05",
+        "--as",
+        "rina",
     )
     assert (added["application_id"], added["mark"]) == (int(app), None)
     said = cli(

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "ApiToken",
     "Application",
     "AuditEntry",
     "Base",
@@ -38,6 +39,7 @@ __all__ = [
     "JournalEntry",
     "Material",
     "Notification",
+    "OfficeProfile",
     "OutboxMessage",
     "ProcessStep",
     "Product",
@@ -127,6 +129,7 @@ class Evidence(Base):
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
     reference: Mapped[str] = mapped_column(String(300))
     valid_until: Mapped[date | None] = mapped_column(Date)
+    signed_on: Mapped[date | None] = mapped_column(Date)  # schema 0009: a dated letter's date
     added_at: Mapped[datetime] = mapped_column(DateTime)
     added_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
 
@@ -412,6 +415,31 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     seen_at: Mapped[datetime] = mapped_column(DateTime)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class OfficeProfile(Base):
+    """One fact the office's letters print about it (schema 0009): the signatory's name,
+    position and NIP, the parent agency, phone, email, postcode. Set by an admin; journalled
+    whole as ``office:KEY``."""
+
+    __tablename__ = "office_profile"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="", server_default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+
+
+class ApiToken(Base):
+    """A bearer token of one user for the JSON API (schema 0009). Only its SHA-256 is stored;
+    the token is shown once when it is made. A revoked token is kept, with when."""
+
+    __tablename__ = "api_token"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    label: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 def table(model: type[Base]) -> Table:
