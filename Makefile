@@ -42,11 +42,13 @@ lock:
 	.lock-venv/bin/pip freeze --exclude-editable > $(LOCK)
 	rm -rf .lock-venv
 
+# The demo office in var/sertiflow.db, served with its embedded worker (emails in var/mail):
+# the address and the demo logins are printed; Ctrl+C stops it.
 run: system-deps $(STAMP)
+	$(BIN)/pybabel compile -d web/locale -D messages
 	$(BIN)/sertiflow init
 	$(BIN)/sertiflow demo --if-empty
-	$(BIN)/sertiflow worker --once
-	$(BIN)/sertiflow backlog
+	$(BIN)/sertiflow serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .
@@ -80,7 +82,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel update -i web/locale/messages.pot -d web/locale -D messages --no-fuzzy-matching
 	$(BIN)/pybabel compile -d web/locale -D messages
 
-# The web app on the demo office (make run first): http://127.0.0.1:8000/
+# The web app on whatever office var/sertiflow.db holds (make run loads the demo first).
 serve: $(STAMP)
 	$(BIN)/pybabel compile -d web/locale -D messages
 	$(BIN)/sertiflow serve

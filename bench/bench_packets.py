@@ -175,7 +175,7 @@ def demo_office(apps: int, seed: int) -> Iterator[Demo]:
         db = connect(_url(db_path))
         try:
             upgrade(db)
-            summary = build_demo(Engine(db), apps, 5, apps, seed)
+            summary = build_demo(Engine(db), apps, 5, apps, seed, logins=False)
             registry = ProcessRegistry()
             with db.connect() as conn:
                 rows = conn.execute(

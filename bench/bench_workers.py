@@ -363,7 +363,7 @@ def build_office(db: sa.Engine, apps: int, seed_value: int, cycling: int, packet
 
     started = time.perf_counter()
     engine = Engine(db)
-    summary = build_demo(engine, apps, 5, apps, seed_value)
+    summary = build_demo(engine, apps, 5, apps, seed_value, logins=False)
     paths = demo_paths(db, engine.registry)
     items = packet_items(db, packets + WORKERS)
     records = [

@@ -46,6 +46,10 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "sertiflow.cli_workers:notifications",
         "A user's in-app notifications, newest first.",
     ),
+    "office": (
+        "sertiflow.cli_office:office",
+        "The office profile the letters print: letterhead and signatory.",
+    ),
     "outbox": (
         "sertiflow.cli_workers:outbox",
         "The effects queue: what is pending, done or failed, and retrying failures.",
@@ -184,7 +188,7 @@ def demo(
     """Set up the PLUT Maluku demo office: 11 regencies, UMKM, 6 consultants, a year of work."""
     from rich.progress import Progress
 
-    from sertiflow.demo import build_demo
+    from sertiflow.demo import DEMO_LOGINS, DEMO_PASSWORD, build_demo
     from sertiflow.runtime import Runtime
     from workflow.directory import has_users
     from workflow.persistence.migrate import upgrade
@@ -192,8 +196,9 @@ def demo(
     runtime = Runtime.build(state.settings, check_schema=False)  # it upgrades it first
     upgrade(runtime.db)
     system_user = state.settings.delivery.system_user
+    logins = f"web logins {', '.join(DEMO_LOGINS)}, password {DEMO_PASSWORD}"
     if if_empty and has_users(runtime.db, besides=system_user):
-        say("the database has users already; demo not loaded again")
+        say(f"the database has users already; demo not loaded again (if it is the demo: {logins})")
         return
     with Progress(transient=True, disable=state.as_json) as progress:
         task = progress.add_task("moving applications", total=applications)
@@ -214,7 +219,7 @@ def demo(
             f"{summary.consultants} consultants, {summary.applications} applications, "
             f"{summary.transitions} transitions ({summary.refused} refused attempts shown to "
             f"consultants along the way); {summary.historical_effects} effects of the simulated "
-            "year kept as history, the last day's left for 'sertiflow worker'"
+            "year kept as history, the last day's left for 'sertiflow worker'; " + logins
         )
 
 

@@ -8,8 +8,11 @@ beside the web app's.
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
+import threading
 
 import click
 
@@ -38,9 +41,19 @@ __all__ = ["serve", "user", "user_passwd"]
     help="Trust X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1 (client addresses "
     "for the login and lookup limits).",
 )
+@click.option(
+    "--worker/--no-worker",
+    "with_worker",
+    default=True,
+    show_default=True,
+    help="Without SERTIFLOW_BROKER_URL, run the embedded worker in this process too (emails, "
+    "packets, notifications, sweeps); with a broker, Celery workers do that.",
+)
 @pass_state
 @reports_errors
-def serve(state: State, host: str, port: int, workers: int, behind_proxy: bool) -> None:
+def serve(
+    state: State, host: str, port: int, workers: int, behind_proxy: bool, with_worker: bool
+) -> None:
     """Run the web app: login, the UMKM status page, the public verification page."""
     import copy
 
@@ -57,19 +70,57 @@ def serve(state: State, host: str, port: int, workers: int, behind_proxy: bool) 
     state.runtime()  # refuses a database 'sertiflow init' has not prepared, naming it
     # Each uvicorn worker builds its app from the environment: pass --db on to it.
     os.environ["SERTIFLOW_DATABASE_URL"] = state.settings.database_url
+    stop = threading.Event()
+    worker = None
+    if with_worker and not state.settings.delivery.broker_url:
+        worker = _embedded_worker(state, stop)
+        say(f"embedded worker running: emails in {state.settings.mail_dir}")
+    # uvicorn shuts down on SIGINT/SIGTERM, then restores these handlers and raises the signal
+    # again: ours ends the command normally, after the worker has given back what it held.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda _signum, _frame: stop.set())
     say(f"sertiflow web app on http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(
-        "web.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        proxy_headers=behind_proxy,
-        forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
-        server_header=False,
-        log_config=log_config,
-        log_level="info",
-    )
+    try:
+        uvicorn.run(
+            "web.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            proxy_headers=behind_proxy,
+            forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
+            server_header=False,
+            log_config=log_config,
+            log_level="info",
+        )
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.join(timeout=60)  # it gives back what it claimed and has not delivered
+
+
+def _embedded_worker(state: State, stop: threading.Event) -> threading.Thread:
+    """The embedded worker (``sertiflow worker`` without a broker) in a thread of its own,
+    until ``stop`` is set; a crash is logged, never silent."""
+    from sertiflow.cli_workers import worker_context
+    from workers.embedded import run_embedded
+
+    for noisy in ("weasyprint", "fontTools"):  # a line per layout step of every PDF
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx = worker_context(state)
+
+    def run() -> None:
+        try:
+            run_embedded(ctx, stop=stop)
+        except Exception:
+            logging.getLogger("sertiflow.worker").exception(
+                "the embedded worker stopped; emails wait in the outbox until it runs again "
+                "('sertiflow worker')"
+            )
+
+    thread = threading.Thread(target=run, name="sertiflow-embedded-worker", daemon=True)
+    thread.start()
+    return thread
 
 
 @user.command(name="passwd")

@@ -21,10 +21,10 @@ from workflow.persistence.database import reading
 if TYPE_CHECKING:
     from workers.context import WorkerContext
 
-__all__ = ["beat", "mail", "notifications", "outbox", "worker"]
+__all__ = ["beat", "mail", "notifications", "outbox", "worker", "worker_context"]
 
 
-def _context(state: State) -> WorkerContext:
+def worker_context(state: State) -> WorkerContext:
     """The worker's view of the runtime this command already wired (its engine included)."""
     from workers.context import WorkerContext
     from workers.mail import mailer_from_settings
@@ -69,7 +69,7 @@ def worker(state: State, once: bool, concurrency: int, loglevel: str) -> None:
         return
     from workers.embedded import run_embedded
 
-    ctx = _context(state)
+    ctx = worker_context(state)
     stop = threading.Event()
 
     def _stop(_signum: int, _frame: FrameType | None) -> None:
@@ -216,7 +216,7 @@ def mail_preview(state: State, app_id: int, lang: str | None, as_html: bool) -> 
     from workflow.ledger import AUDIT
     from workflow.model import Court
 
-    ctx = _context(state)
+    ctx = worker_context(state)
     with reading(ctx.db).connect() as conn:
         case = load_case(conn, ctx.workflow.registry, app_id)
         last = conn.execute(

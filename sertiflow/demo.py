@@ -13,11 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sertiflow.demo_catalogue import LINES
 from workers.outbox import mark_historical
 from workflow import journal
+from workflow.accounts import set_password
 from workflow.directory import (
     add_evidence,
     add_user,
@@ -32,14 +33,14 @@ from workflow.engine import Engine, TransitionResult
 from workflow.errors import ConflictError, GuardRefused, SertiflowError
 from workflow.evidence import EVIDENCE_KINDS, Scope
 from workflow.facts import MaterialFacts, ProductFacts
-from workflow.ledger import UMKM, USERS
+from workflow.ledger import APPLICATIONS, UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
 from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.regions import MALUKU_REGENCIES
 from workflow.umkm_import import UmkmRecord
 
-__all__ = ["DemoSummary", "build_demo"]
+__all__ = ["DEMO_LOGINS", "DEMO_PASSWORD", "DemoSummary", "build_demo"]
 
 CONSULTANTS = (  # PLUT Maluku's six fields (seed article, 2020)
     ("dina.it", "Dina Wattimena", "it"),
@@ -138,6 +139,15 @@ _DELIVERED_HISTORY = timedelta(days=1)
 _MEAN_DAYS = {Court.AGENCY: 5.0, Court.UMKM: 6.0, Court.CONSULTANT: 2.0}
 
 
+DEMO_PASSWORD = "sagu-lempeng-2026"
+"""The web password of every demo login: a demo office is for trying sertiflow, never for real
+data (``sertiflow user passwd`` changes it)."""
+DEMO_OWNER = "pemilik.demo"
+"""The demo's one UMKM login: the owner of the business with the most applications."""
+DEMO_LOGINS = ("admin", *(username for username, _, _ in CONSULTANTS), DEMO_OWNER)
+"""Who can log in to the demo office's web app, with ``DEMO_PASSWORD``."""
+
+
 @dataclass(frozen=True)
 class DemoSummary:
     """What the demo created."""
@@ -220,8 +230,12 @@ def build_demo(
     seed: int,
     tick: Callable[[], None] = lambda: None,
     system_user: str = "sertiflow",
+    *,
+    logins: bool = True,
 ) -> DemoSummary:
-    """Fill an empty database with the demo office; refuses a database that has users."""
+    """Fill an empty database with the demo office; refuses a database that has users. With
+    ``logins``, ``DEMO_LOGINS`` get ``DEMO_PASSWORD`` for the web app (argon2 hashes: the
+    benchmarks leave them out)."""
     ensure_system_user(engine.db, system_user)  # it adds the first admin
     if has_users(engine.db, besides=system_user):
         raise ConflictError(
@@ -303,6 +317,8 @@ def build_demo(
         # The simulated year happened before sertiflow "went live": its effects are recorded
         # as history, never sent. The last day's are left for the worker to deliver.
         historical = mark_historical(engine.db, before=end - _DELIVERED_HISTORY)
+        if logins:
+            _give_logins(engine, clock())
         return DemoSummary(
             umkm,
             cooperatives,
@@ -314,6 +330,30 @@ def build_demo(
         )
     finally:
         engine.clock = real_clock
+
+
+def _give_logins(engine: Engine, now: datetime) -> None:
+    """A UMKM login for the business with the most applications, and ``DEMO_PASSWORD`` for
+    every demo login."""
+    with reading(engine.db).connect() as conn:
+        nib, owner = conn.execute(
+            select(UMKM.c.nib, UMKM.c.owner_name)
+            .join(APPLICATIONS, APPLICATIONS.c.umkm_id == UMKM.c.id)
+            .group_by(UMKM.c.id, UMKM.c.nib, UMKM.c.owner_name)
+            .order_by(func.count().desc(), UMKM.c.id)
+            .limit(1)
+        ).one()
+    add_user(
+        engine.db,
+        DEMO_OWNER,
+        owner,
+        Role.UMKM,
+        acting="admin",
+        umkm_nib=nib,
+        email=f"{DEMO_OWNER}@contoh.id",
+    )
+    for username in DEMO_LOGINS:
+        set_password(engine.db, username, DEMO_PASSWORD, acting="admin", now=now)
 
 
 class _Mover:
@@ -350,6 +390,9 @@ class _Mover:
         consultant = self.usernames.get(assignee_id) if assignee_id is not None else None
         actor = consultant if Role.CONSULTANT in rule.roles and consultant else "admin"
         fields = self._fields(rule)
+        if any(spec.name == "application_number" for spec in rule.fields):
+            # DJKI's number on the filing receipt; not drawn from rng, so the demo stays the same
+            fields["application_number"] = f"JID{self.engine.today().year}{app_id:06d}"
         try:
             result = engine.advance(app_id, rule.trigger, actor, fields=fields)
         except GuardRefused as refusal:

@@ -68,6 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "SERTIFLOW_DATABASE_URL": f"sqlite:///{folder / 'office.db'}",
         "SERTIFLOW_SECRET_KEY": SECRET,
         "SERTIFLOW_STORAGE_DIR": str(folder / "packets"),
+        "SERTIFLOW_MAIL_DIR": str(folder / "mail"),  # serve's embedded worker writes there
         "SERTIFLOW_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
     log = (folder / "serve.log").open("w")

@@ -1,0 +1,98 @@
+"""``sertiflow serve`` on an office without a broker runs the embedded worker beside the web
+app, as ``make run`` does: the outbox is delivered while the pages are served, and SIGTERM stops
+both. SQLite only: the processes, not the database, are under test."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+
+from tests.conftest import sqlite_db
+from tests.services import free_port, wait_for
+from tests.support import Clock, drive, seed_office
+from workflow.ledger import OUTBOX
+from workflow.persistence.database import connect
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@contextmanager
+def _serving(folder: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``sertiflow serve`` on the office in ``folder``, up; stopped by its process id."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SERTIFLOW_DATABASE_URL": f"sqlite:///{folder / 'office.db'}",
+        "SERTIFLOW_MAIL_DIR": str(folder / "mail"),
+        "SERTIFLOW_STORAGE_DIR": str(folder / "packets"),
+    }
+    env.pop("SERTIFLOW_BROKER_URL", None)
+    with (folder / "serve.log").open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "sertiflow", "serve", "--port", str(port), *options],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for(lambda: _up(url) or process.poll() is not None, 60, "sertiflow serve")
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            yield process
+        finally:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.wait()
+
+
+def _statuses(folder: Path) -> list[str]:
+    db = connect(f"sqlite:///{folder / 'office.db'}")
+    try:
+        with db.connect() as conn:
+            return sorted(conn.scalars(select(OUTBOX.c.status)))
+    finally:
+        db.dispose()
+
+
+def test_serve_delivers_the_outbox_with_its_embedded_worker_and_stops_on_sigterm(
+    tmp_path: Path,
+) -> None:
+    db = sqlite_db(tmp_path / "office.db")
+    office = seed_office(db, Clock())
+    app = office.workflow.open_application(office.nib, "halal_regular", office.consultant)
+    drive(office, app, "start_document_preparation")
+    db.dispose()
+    assert "pending" in _statuses(tmp_path)
+
+    with _serving(tmp_path, "--no-worker"):
+        time.sleep(3)  # what the embedded worker would have delivered by now
+        assert not list(tmp_path.glob("mail/**/*.eml"))
+    assert "pending" in _statuses(tmp_path)
+
+    with _serving(tmp_path) as process:
+        wait_for(lambda: "pending" not in _statuses(tmp_path), 90, "the outbox delivered")
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=60) == 0
+    assert list(tmp_path.glob("mail/**/*.eml"))
+    assert "leased" not in _statuses(tmp_path)
+    log = (tmp_path / "serve.log").read_text()
+    assert "embedded worker running" in log and "Traceback" not in log
