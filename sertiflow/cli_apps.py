@@ -350,6 +350,27 @@ def app_reassign(state: State, app_id: int, consultant: str, username: str, note
         say(f"#{app_id} is now {consultant}'s")
 
 
+@app.command(name="fill-deadlines")
+@click.option("--dry-run", is_flag=True, help="List what would get a deadline; write nothing.")
+@click.option("--as", "username", required=True, help="An admin.")
+@click.option("--note", default="")
+@pass_state
+@reports_errors
+def app_fill_deadlines(state: State, dry_run: bool, username: str, note: str) -> None:
+    """Give open applications that wait in a stage without a deadline the one the stage has
+    now (after an upgrade or a new SERTIFLOW_DEADLINES target), counted from the day they
+    entered it; admins only, audited."""
+    filled = state.runtime().workflow.fill_deadlines(username, dry_run=dry_run, note=note)
+    if state.as_json:
+        print_json({"dry_run": dry_run, "applications": [asdict(f) for f in filled]})
+        return
+    print_table(
+        "Deadlines to fill (nothing written)" if dry_run else "Deadlines filled",
+        ["app", "process", "state", "entered", "deadline"],
+        [(f.application_id, f.process_key, f.state, f.entered_on, f.deadline) for f in filled],
+    )
+
+
 @app.command(name="details")
 @click.argument("app_id", type=ROW_ID, metavar="APP")
 @click.argument("pairs", nargs=-1, metavar="NAME=VALUE...")

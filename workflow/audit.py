@@ -26,6 +26,7 @@ from workflow.model import ProcessDefinition
 
 __all__ = [
     "BASELINE",
+    "DEADLINE",
     "DETAILS",
     "GENESIS",
     "IMAGE",
@@ -48,7 +49,10 @@ DETAILS = "@details"
 BASELINE = "@baseline"
 """The entry the upgrade to schema 0005 appended to each existing chain: the whole row as it
 stood, so that chains begun before entries recorded what they set replay too."""
-_SYSTEM = {OPEN, REASSIGN, MIGRATE, DETAILS, BASELINE}
+DEADLINE = "@deadline"
+"""An admin's step that gives an application the deadline its stage now has, when it entered
+the stage before the stage had one (``Engine.fill_deadlines``)."""
+_SYSTEM = {OPEN, REASSIGN, MIGRATE, DETAILS, BASELINE, DEADLINE}
 IMAGE = "@set"
 """Key, in an entry's ``data``, of the application columns the entry set, as JSON values."""
 IMAGE_COLUMNS = (

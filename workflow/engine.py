@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy import Connection, Row, insert, select
 
 from workflow import journal
-from workflow.audit import DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
+from workflow.audit import DEADLINE, DETAILS, GENESIS, MIGRATE, OPEN, REASSIGN
 from workflow.calendar import WorkingCalendar
 from workflow.dates import DateRules, flags_of
 from workflow.directory import fits, umkm_by_nib
@@ -57,7 +57,15 @@ from workflow.persistence.database import reading
 from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
-__all__ = ["Actor", "Dispatch", "Engine", "TransitionResult", "TriggerOption", "utcnow"]
+__all__ = [
+    "Actor",
+    "DeadlineFilled",
+    "Dispatch",
+    "Engine",
+    "TransitionResult",
+    "TriggerOption",
+    "utcnow",
+]
 
 _OPENED = frozenset({Role.UMKM, Role.CONSULTANT})
 DETAIL_LENGTH = 4000
@@ -85,6 +93,17 @@ class TransitionResult:
     deadline: date | None
     audit_seq: int
     opened_application_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineFilled:
+    """An application that had no deadline in a stage that now has one, and the one it gets."""
+
+    application_id: int
+    process_key: str
+    state: str
+    entered_on: date
+    deadline: date
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,6 +572,52 @@ class Engine:
                 note,
                 {"from": app.assignee_id, "to": assignee_id},
             )
+
+    def fill_deadlines(
+        self, username: str, *, dry_run: bool = False, note: str = ""
+    ) -> list[DeadlineFilled]:
+        """Give every open application that waits in a stage without a deadline, where that
+        stage has one now (a newer sertiflow, or a target the office set in
+        ``SERTIFLOW_DEADLINES``), the deadline counted from the day it entered the stage; admins
+        only, one audited ``@deadline`` step each. With ``dry_run`` nothing is written.
+
+        A stage whose clock is kept from an earlier one (the Pendamping PPH's days run from the
+        submission) is counted from the day the application entered it: never earlier than the
+        law's date, so no application is made late by the upgrade alone."""
+        with journal.writing(self.db) as conn:
+            actor = self._admin(conn, username, "fill in deadlines")
+            waiting = conn.execute(
+                select(APPLICATIONS.c.id)
+                .where(
+                    APPLICATIONS.c.deadline.is_(None),
+                    APPLICATIONS.c.phase == Phase.PIPELINE.value,
+                )
+                .order_by(APPLICATIONS.c.id)
+            ).scalars()
+            filled = []
+            for app_id in list(waiting):
+                app = self.application(conn, app_id)
+                definition = self.definition_of(app)
+                entered_on = self.today(app.state_entered_at)
+                deadline = self.dates.due(
+                    definition, definition.states[app.state], entered_on, flags_of(app.flags)
+                )
+                if deadline is None:
+                    continue
+                filled.append(
+                    DeadlineFilled(app.id, app.process_key, app.state, entered_on, deadline)
+                )
+                if not dry_run:
+                    self._record_in_place(
+                        conn,
+                        app,
+                        actor,
+                        DEADLINE,
+                        {"deadline": deadline},
+                        note,
+                        {"entered_on": entered_on.isoformat(), "deadline": deadline.isoformat()},
+                    )
+            return filled
 
     def set_details(
         self, app_id: int, details: Mapping[str, str], username: str, *, note: str = ""
