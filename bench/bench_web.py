@@ -1,0 +1,300 @@
+"""The web app under 20 concurrent users on loopback: p50/p95 latency and requests per second
+for today's view, the queue, an application page, the UMKM status page and the admin dashboard.
+
+The office is the backlog benchmark's: 100,000 applications with 1,000,000 audit rows in every
+state of the four processes, six consultants, eleven regencies (``bench.bench_backlog.populate``),
+plus an admin, and a web password for the admin and the first consultant. ``sertiflow serve``
+runs it in a child process (``--no-worker``: nothing is delivered while measuring); each user
+logs in once, then ``--users`` clients share each login and request one page as fast as the
+server answers for ``--seconds``, page after page. Latency is each request's wall time at the
+client (httpx over loopback, keep-alive). Targets: p95 under 200 ms for the pages, under 500 ms
+for the dashboard, on SQLite and on PostgreSQL.
+
+    .venv/bin/python -m bench.bench_web [--apps 100000] [--audit 1000000]
+        [--backend sqlite|postgres|both] [--users 20] [--seconds 10] [--workers 2] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from bench.bench_backlog import populate
+from bench.common import BenchDB, fresh_database, print_table, versions
+from workflow.ledger import USERS
+from workflow.status_link import make_status_token
+
+PASSWORD = "bench-password-2026"
+SECRET = "bench-secret-key-" + "k" * 40
+ADMIN = "admin"
+CONSULTANT = "konsultan1"
+TARGET_PAGE_MS = 200.0
+TARGET_DASHBOARD_MS = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page measured: its name, path, who asks for it, and its p95 target."""
+
+    name: str
+    path: str
+    user: str | None  # None: no login (the status page's signed link)
+    target_ms: float
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One page's measurement."""
+
+    backend: str
+    page: str
+    requests: int
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    per_second: float
+    target_ms: float
+
+    @property
+    def met(self) -> bool:
+        """Whether p95 is within the target and every request succeeded."""
+        return self.errors == 0 and self.p95_ms <= self.target_ms
+
+
+def pages(app_id: int, umkm_id: int) -> list[Page]:
+    """The pages the issue names, with the paths the web app serves them at."""
+    token = make_status_token(SECRET.encode(), umkm_id, date.today() + timedelta(days=30))
+    return [
+        Page("today (consultant)", "/kerja", CONSULTANT, TARGET_PAGE_MS),
+        Page("queue (consultant)", "/antrian", CONSULTANT, TARGET_PAGE_MS),
+        Page("application page", f"/aplikasi/{app_id}", CONSULTANT, TARGET_PAGE_MS),
+        Page("UMKM status page", f"/status/{token}", None, TARGET_PAGE_MS),
+        Page("admin dashboard", "/admin", ADMIN, TARGET_DASHBOARD_MS),
+    ]
+
+
+def prepare(db: BenchDB, n_apps: int, n_audit: int, seed: int) -> tuple[int, int]:
+    """Populate the office and give the admin and the first consultant a web login; returns
+    an application of the consultant's and its UMKM."""
+    populate(db.engine, n_apps, n_audit, random.Random(seed))
+    hashed = PasswordHasher().hash(PASSWORD)
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(USERS).values(
+                id=100, username=ADMIN, full_name="Admin", role="admin", active=True
+            )
+        )
+        conn.execute(
+            sa.update(USERS)
+            .where(USERS.c.username.in_([ADMIN, CONSULTANT]))
+            .values(password_hash=hashed)
+        )
+        row = conn.execute(
+            sa.text(
+                "SELECT a.id, a.umkm_id FROM application a JOIN app_user u "
+                "ON u.id = a.assignee_id WHERE u.username = :u AND a.phase = 'pipeline' "
+                "ORDER BY a.id LIMIT 1"
+            ),
+            {"u": CONSULTANT},
+        ).one()
+    return int(row.id), int(row.umkm_id)
+
+
+def _up(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def serve(db_url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
+    """``sertiflow serve`` on ``db_url``, up and answering."""
+    env = {
+        **os.environ,
+        "SERTIFLOW_DATABASE_URL": db_url,
+        "SERTIFLOW_SECRET_KEY": SECRET,
+        "SERTIFLOW_ENV": "development",
+    }
+    command = [sys.executable, "-m", "sertiflow", "serve", "--port", str(port), "--no-worker"]
+    command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while not _up(url):
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop(process)
+            raise RuntimeError(f"sertiflow serve did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if process.poll() is None:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def login(base: str, username: str) -> httpx.Cookies:
+    """A signed-in session's cookies (the login form's CSRF token first)."""
+    with httpx.Client(base_url=base, follow_redirects=False) as client:
+        form = client.get("/masuk").text
+        match = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        if match is None:
+            raise RuntimeError("the login page has no CSRF token")
+        answer = client.post(
+            "/masuk",
+            data={"username": username, "password": PASSWORD, "csrf_token": match.group(1)},
+        )
+        if answer.status_code != 303:
+            raise RuntimeError(f"login of {username} answered {answer.status_code}")
+        return client.cookies
+
+
+async def _hammer(
+    base: str, page: Page, cookies: httpx.Cookies | None, users: int, seconds: float
+) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
+    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits) as client:
+        end = time.monotonic() + seconds
+
+        async def user() -> None:
+            nonlocal errors
+            while time.monotonic() < end:
+                start = time.perf_counter()
+                answer = await client.get(page.path)
+                latencies.append((time.perf_counter() - start) * 1000)
+                if answer.status_code != 200:
+                    errors += 1
+
+        await asyncio.gather(*(user() for _ in range(users)))
+    return latencies, errors
+
+
+def measure(
+    backend: str, base: str, page: Page, cookies: httpx.Cookies | None, users: int, seconds: float
+) -> Figures:
+    """``users`` clients on ``page`` for ``seconds`` (after a short warm-up)."""
+    asyncio.run(_hammer(base, page, cookies, min(users, 4), 1.0))  # caches and connections
+    started = time.monotonic()
+    latencies, errors = asyncio.run(_hammer(base, page, cookies, users, seconds))
+    elapsed = time.monotonic() - started
+    ordered = sorted(latencies)
+    return Figures(
+        backend,
+        page.name,
+        len(ordered),
+        errors,
+        round(statistics.median(ordered), 1),
+        round(ordered[int(0.95 * (len(ordered) - 1))], 1),
+        round(len(ordered) / elapsed, 1),
+        page.target_ms,
+    )
+
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> list[Figures]:
+    """Every page on one backend."""
+    with fresh_database(backend) as db:
+        started = time.monotonic()
+        app_id, umkm_id = prepare(db, args.apps, args.audit, args.seed)
+        print(f"{backend}: office populated in {time.monotonic() - started:.0f} s", flush=True)
+        db.engine.dispose()
+        port = _free_port()
+        process = serve(db.url, port, args.workers, workdir / f"serve-{backend}.log")
+        base = f"http://127.0.0.1:{port}"
+        try:
+            sessions = {name: login(base, name) for name in (ADMIN, CONSULTANT)}
+            return [
+                measure(
+                    backend,
+                    base,
+                    page,
+                    sessions[page.user] if page.user else None,
+                    args.users,
+                    args.seconds,
+                )
+                for page in pages(app_id, umkm_id)
+            ]
+        finally:
+            stop(process)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the benchmark and print its table (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--apps", type=int, default=100_000)
+    parser.add_argument("--audit", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="sertiflow-bench-web-") as tmp:
+        figures = [f for b in backends for f in run_backend(b, args, Path(tmp))]
+    if args.json:
+        result: dict[str, Any] = {
+            "versions": versions(),
+            "figures": [{**asdict(f), "met": f.met} for f in figures],
+        }
+        print(json.dumps(result, indent=2))
+        return
+    print_table(
+        ["backend", "page", "requests", "errors", "p50 ms", "p95 ms", "req/s", "p95 target", ""],
+        [
+            (
+                f.backend,
+                f.page,
+                f.requests,
+                f.errors,
+                f.p50_ms,
+                f.p95_ms,
+                f.per_second,
+                f"{f.target_ms:.0f} ms",
+                "met" if f.met else "NOT MET",
+            )
+            for f in figures
+        ],
+    )
+
+
+if __name__ == "__main__":
+    main()
