@@ -103,12 +103,7 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
     """Create or update UMKM by NIB: re-importing a file updates instead of duplicating."""
     if not records:
         return UpsertCounts(0, 0)
-    nibs = [r.nib for r in records]
-    existing = set()
-    for chunk in range(0, len(nibs), 500):
-        existing |= set(
-            conn.scalars(select(Umkm.nib).where(Umkm.nib.in_(nibs[chunk : chunk + 500])))
-        )
+    existing = _existing_nibs(conn, [r.nib for r in records])
     sql, named, stamp = _upsert_statement(conn)
     moment = stamp(now)  # created_at and updated_at of every row: converted once
     values = [_RECORD_VALUES(r) for r in records]
@@ -297,11 +292,47 @@ _PROFILE = (
 
 def digest(values: Any) -> str:
     """SHA-256 of ``values`` (nested lists of column values) as canonical JSON."""
-    return hashlib.sha256(_CANONICAL.encode(values).encode()).hexdigest()
+    return hashlib.sha256(_ENCODE(values).encode()).hexdigest()
 
 
 _CANONICAL = json.JSONEncoder(default=plain, ensure_ascii=False, separators=(",", ":"))
 """One encoder for every digest: ``json.dumps`` with these options builds one per call."""
+
+
+def _canonical_encoder() -> Callable[[Any], str]:
+    """``_CANONICAL.encode`` with the encoder it builds on every call built once: CPython's C
+    encoder (``json.encoder.c_make_encoder``, undocumented; ``_CANONICAL.encode`` where it is
+    missing) with ``_CANONICAL``'s options. It keeps no record of the lists it is inside of, to
+    refuse a circular one (a digest is of nested lists of column values), so a value ``plain``
+    leaves as it is, which that record caught, is refused by name (``TypeError``)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # pragma: no cover - every CPython has it
+        return _CANONICAL.encode
+    canonical, strings = _CANONICAL, json.encoder
+    encode = make(
+        None,  # no markers: no check for circular lists
+        _json_value,
+        strings.encode_basestring_ascii if canonical.ensure_ascii else strings.encode_basestring,
+        None,  # no indent
+        canonical.key_separator,
+        canonical.item_separator,
+        canonical.sort_keys,
+        canonical.skipkeys,
+        canonical.allow_nan,
+    )
+    return lambda values: "".join(encode(values, 0))
+
+
+def _json_value(value: Any) -> Any:
+    """``plain(value)``, for the encoder to write; TypeError if JSON cannot hold it."""
+    converted = plain(value)
+    if converted is value:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    return converted
+
+
+_ENCODE = _canonical_encoder()
+"""``_CANONICAL.encode``, 2-3 times faster: an import digests every row it writes."""
 
 
 def umkm_digest(row: Mapping[Any, Any]) -> str:
@@ -345,6 +376,32 @@ def _upsert_statement(
         named = None if compiled.positional else _UPSERT_COLUMNS
         _UPSERTS[dialect.name] = (str(compiled), named, stamp)
     return _UPSERTS[dialect.name]
+
+
+_LOOKUP_SIZE = 500
+"""NIBs a lookup of existing businesses takes: one driver statement of as many parameters."""
+_LOOKUPS: dict[str, tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _existing_nibs(conn: Connection, nibs: Sequence[str]) -> set[str]:
+    """Which of ``nibs`` the directory holds already, looked up ``_LOOKUP_SIZE`` at a time by
+    driver SQL compiled once (``in_`` with a fresh list of values costs more than the query)."""
+    dialect = conn.dialect
+    if dialect.name not in _LOOKUPS:
+        names = tuple(f"nib_{i}" for i in range(_LOOKUP_SIZE))
+        query = select(Umkm.nib).where(Umkm.nib.in_([bindparam(name) for name in names]))
+        compiled = query.compile(dialect=dialect)
+        if compiled.positional and tuple(compiled.positiontup or ()) != names:
+            raise RuntimeError(f"the {dialect.name} lookup takes its parameters out of order")
+        _LOOKUPS[dialect.name] = (str(compiled), None if compiled.positional else names)
+    sql, named = _LOOKUPS[dialect.name]
+    found: set[str] = set()
+    for start in range(0, len(nibs), _LOOKUP_SIZE):
+        chunk = list(nibs[start : start + _LOOKUP_SIZE])
+        chunk += chunk[:1] * (_LOOKUP_SIZE - len(chunk))  # a short chunk repeats a NIB: same IN
+        params = tuple(chunk) if named is None else dict(zip(named, chunk, strict=True))
+        found.update(conn.exec_driver_sql(sql, params).scalars())
+    return found
 
 
 EMPTY_PROFILE = digest([[], [], []])

@@ -49,7 +49,7 @@ from workflow.directory import upsert_umkm
 from workflow.errors import InvalidInput
 from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
 from workflow.settings import SettingsError
-from workflow.umkm_record import UmkmRecord
+from workflow.umkm_record import ROW_FIELDS, UmkmRecord
 
 __all__ = [
     "ImportFileError",
@@ -584,6 +584,57 @@ _Plan = tuple[str, int, str, Callable[[object], Any], str]
 """How to read one field: its name, column index (-1: absent), header, parser, category."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """How the data rows under one header row are read."""
+
+    plan: tuple[_Plan, ...]
+    """Every field, in ``ROW_FIELDS`` order."""
+    reads: tuple[tuple[int, Callable[[object], Any]], ...]
+    """The column and the parser of each field, in ``ROW_FIELDS`` order: a row's values are
+    ``parse(cells[index])`` for each (a field whose column the file lacks takes every row the
+    value of an empty cell)."""
+    reach: int
+    """How many cells ``reads`` needs: a shorter row gets empty cells added."""
+    nib_header: str
+
+
+def _layout(header: Sequence[object], parsers: Mapping[str, Callable[[object], Any]]) -> _Layout:
+    """How to read the data rows under ``header``; raises ``ImportFileError`` if a required
+    column is missing or a field has two."""
+    columns = _map_header(header)
+    plan = tuple(
+        (field, *columns.get(field, (-1, field)), parsers[field], _CATEGORY.get(field, field))
+        for field in ROW_FIELDS
+    )
+    reads = tuple(
+        (index, parse) if index >= 0 else (0, _always(parse(None)))
+        for _, index, _, parse, _ in plan
+    )
+    return _Layout(plan, reads, 1 + max(index for index, _ in reads), columns["nib"][1])
+
+
+_NIB = ROW_FIELDS.index("nib")
+"""Where a row's NIB is among its values."""
+
+
+def _always(value: Any) -> Callable[[object], Any]:
+    """A parser for a field the file has no column for: ``value`` whatever the cell."""
+    return lambda _cell: value
+
+
+def _duplicate_nib(
+    seen: _SeenNibs, nib: str, number: int, header: str
+) -> tuple[str, RowError] | None:
+    """The error if ``nib`` was seen on an earlier row; else None, and ``nib`` is noted as
+    seen on row ``number``."""
+    first = seen.first_row(int(nib), number)
+    if first is None:
+        return None
+    where = f"row {first}" if first < _ROW_CAP else "an earlier row"
+    return DUPLICATE_NIB, RowError(number, header, nib, f"NIB {nib} is a duplicate of {where}")
+
+
 _Rows = Generator[tuple[int, Sequence[object]], None, None]
 """A file's rows, numbered as in the spreadsheet (1 is the first line or row)."""
 
@@ -888,27 +939,19 @@ class RegistryReader:
         max_rows, max_cell = self.limits.max_rows, self.limits.max_cell
         progress, every = self._progress, self._progress_every
         seen = _SeenNibs()
-        long_cells: Callable[[Sequence[object], int], bool]  # set with the plan
-        plan: list[_Plan] | None = None
-        nib_header = ""
+        layout: _Layout | None = None
+        reads: tuple[tuple[int, Callable[[object], Any]], ...] = ()  # set with the layout
+        reach = 0
+        long_cells: Callable[[Sequence[object], int], bool]
         rows = self._rows()
         with closing(rows):
             for number, cells in rows:
                 if _is_empty(cells):
                     continue
-                if plan is None:
-                    columns = _map_header(cells)
-                    plan = [
-                        (
-                            field,
-                            *columns.get(field, (-1, field)),
-                            parse,
-                            _CATEGORY.get(field, field),
-                        )
-                        for field, parse in parsers.items()
-                    ]
-                    nib_header = columns["nib"][1]
-                    long_cells = _long_cell_check(self._suffix == ".csv", plan)
+                if layout is None:
+                    layout = _layout(cells, parsers)
+                    reads, reach = layout.reads, layout.reach
+                    long_cells = _long_cell_check(self._suffix == ".csv", layout.plan)
                     continue
                 self.total_rows += 1
                 if self.total_rows > max_rows:
@@ -919,39 +962,55 @@ class RegistryReader:
                     )
                 if progress is not None and self.total_rows % every == 0:
                     progress(self.total_rows)
-                values: dict[str, Any] = {}
-                row_errors: list[tuple[str, RowError]] = []
-                width = len(cells)
                 if long_cells(cells, max_cell):
-                    self._refuse_long_cell(number, cells, plan)
-                for field, index, header, parse, category in plan:
-                    raw = cells[index] if 0 <= index < width else None
-                    try:
-                        values[field] = parse(raw)
-                    except _CellError as exc:
-                        row_errors.append(
-                            (category, RowError(number, header, _text(raw), str(exc)))
-                        )
-                nib = values.get("nib")
-                if nib is not None:
-                    first = seen.first_row(int(nib), number)
-                    if first is not None:
-                        where = f"row {first}" if first < _ROW_CAP else "an earlier row"
-                        reason = f"NIB {nib} is a duplicate of {where}"
-                        row_errors.append(
-                            (DUPLICATE_NIB, RowError(number, nib_header, nib, reason))
-                        )
-                if row_errors:
-                    self._tally(row_errors)
+                    self._refuse_long_cell(number, cells, layout.plan)
+                if len(cells) < reach:  # the row's last cells left out: empty
+                    cells = [*cells, *[None] * (reach - len(cells))]
+                values: list[Any] = []
+                try:
+                    for index, parse in reads:
+                        values.append(parse(cells[index]))
+                except _CellError:  # a bad cell: the rest of the row read cell by cell
+                    self._tally(self._row_errors(number, cells, layout, seen, values))
+                    continue
+                duplicate = _duplicate_nib(seen, values[_NIB], number, layout.nib_header)
+                if duplicate is not None:
+                    self._tally([duplicate])
                     continue
                 self.valid_rows += 1
-                yield UmkmRecord(**values, row=number)
-        if plan is None:
+                yield UmkmRecord(*values, row=number)
+        if layout is None:
             raise ImportFileError(f"{name} is empty: expected a header row and data rows")
         if progress is not None:
             progress(self.total_rows)
 
-    def _refuse_long_cell(self, number: int, cells: Sequence[object], plan: list[_Plan]) -> None:
+    @staticmethod
+    def _row_errors(
+        number: int, cells: Sequence[object], layout: _Layout, seen: _SeenNibs, good: list[Any]
+    ) -> list[tuple[str, RowError]]:
+        """Each error of a row whose first ``len(good)`` fields are ``good`` and the next one's
+        cell bad, by kind of problem: every bad cell, and the NIB if it is good but a duplicate
+        (a good NIB is noted as seen on this row)."""
+        row_errors: list[tuple[str, RowError]] = []
+        nib = good[_NIB] if len(good) > _NIB else None
+        for column, index, header, parse, category in layout.plan[len(good) :]:
+            raw = cells[index] if index >= 0 else None
+            try:
+                value = parse(raw)
+            except _CellError as exc:
+                row_errors.append((category, RowError(number, header, _text(raw), str(exc))))
+                continue
+            if column == "nib":
+                nib = value
+        if nib is not None:
+            duplicate = _duplicate_nib(seen, nib, number, layout.nib_header)
+            if duplicate is not None:
+                row_errors.append(duplicate)
+        return row_errors
+
+    def _refuse_long_cell(
+        self, number: int, cells: Sequence[object], plan: Sequence[_Plan]
+    ) -> None:
         """Refuse the file if a cell of a column sertiflow reads is over the cell limit."""
         max_cell = self.limits.max_cell
         for _, index, header, _, _ in plan:
