@@ -57,8 +57,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two pytest-xdist workers (pyproject.toml's addopts); PYTEST_ARGS="-n 0" runs the tests in one
+# process, PYTEST_ARGS="tests/unit" runs a part of them.
 pytest: system-deps $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 

@@ -1,8 +1,9 @@
 """Database fixtures: every integration test runs on SQLite and on PostgreSQL.
 
 PostgreSQL is found at ``SERTIFLOW_TEST_PG`` (default: the local server, database ``test``). A
-scratch database is created for the session and dropped afterwards. When the server is missing the
-PostgreSQL tests are skipped on a developer's machine and fail in CI (``CI=true``).
+scratch database is created for the session (each pytest-xdist worker's own) and dropped
+afterwards. When the server is missing the PostgreSQL tests are skipped on a developer's machine
+and fail in CI (``CI=true``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,16 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _files_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Emails and journal checkpoints that a test's settings do not place go to a scratch
+    folder of the session, never into the checkout's ``var/`` (what ``make run`` uses): the
+    ``sertiflow`` processes tests start inherit the environment."""
+    scratch = tmp_path_factory.mktemp("var")
+    os.environ.setdefault("SERTIFLOW_MAIL_DIR", str(scratch / "mail"))
+    os.environ.setdefault("SERTIFLOW_CHECKPOINT_DIR", str(scratch / "checkpoints"))
+
+
 def _service_missing(what: str, error: Exception) -> None:
     message = f"{what} is not reachable ({error.__class__.__name__}: {error})"
     if os.environ.get("CI") == "true":
@@ -35,12 +46,17 @@ def _service_missing(what: str, error: Exception) -> None:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test session."""
+    """A fresh, migrated PostgreSQL database for this test session: under pytest-xdist, each
+    worker is a session of its own, so each has its own database (the name says whose)."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"sertiflow_test_{uuid.uuid4().hex[:10]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # gw0, gw1, ... under xdist
+    name = f"sertiflow_test_{worker}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
+            # A scratch database need not outlive a crash of the server: commits do not wait for
+            # the disk (what each transaction sees, locks and isolation are unchanged).
+            conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
     except Exception as error:  # any failure means the server is unusable
         admin.dispose()
         _service_missing("PostgreSQL", error)

@@ -11,6 +11,7 @@ import contextlib
 import email
 import email.policy
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -59,19 +60,52 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> None
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
+REDIS_DATABASES = range(1, 16)
+"""The database numbers tests may use; 0 holds the claims on them."""
+REDIS_CLAIM = "sertiflow-test:claim:redis-db:{number}"
+REDIS_CLAIM_SECONDS = 3600  # a claim left by a killed test run frees itself after this
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+
+
+def claim_redis_database(admin: redis.Redis, token: str, timeout: float = 300) -> int:
+    """A database number nobody else holds, claimed atomically (``SET NX`` of a key in database
+    0 with an expiry): two tests, in two xdist workers or two test runs, never share one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for number in random.sample(REDIS_DATABASES, len(REDIS_DATABASES)):
+            key = REDIS_CLAIM.format(number=number)
+            if admin.set(key, token, nx=True, ex=REDIS_CLAIM_SECONDS):
+                return number
+        if time.monotonic() > deadline:
+            raise AssertionError(f"every Redis test database was claimed for {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def release_redis_database(admin: redis.Redis, number: int, token: str) -> None:
+    """Give the claim back, if it is still ours."""
+    admin.eval(_RELEASE, 1, REDIS_CLAIM.format(number=number), token)
+
+
 @pytest.fixture
 def redis_url() -> Iterator[str]:
     """A Redis database number of this test's own on the local server, empty before and after."""
-    number = 1 + uuid.uuid4().int % 15
+    admin = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=0, socket_timeout=5)
+    try:
+        admin.ping()
+    except redis.RedisError as error:
+        admin.close()
+        service_missing(f"Redis at {REDIS_HOST}:{REDIS_PORT}", error)
+    token = uuid.uuid4().hex
+    number = claim_redis_database(admin, token)
     client = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=number, socket_timeout=5)
     try:
-        client.ping()
-    except redis.RedisError as error:
-        service_missing(f"Redis at {REDIS_HOST}:{REDIS_PORT}", error)
-    client.flushdb()
-    yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
-    client.flushdb()
-    client.close()
+        client.flushdb()
+        yield f"redis://{REDIS_HOST}:{REDIS_PORT}/{number}"
+        client.flushdb()
+    finally:
+        client.close()
+        release_redis_database(admin, number, token)
+        admin.close()
 
 
 @dataclass

@@ -1,15 +1,24 @@
-"""Helpers shared by the test suites: a controllable clock and a seeded office."""
+"""Helpers shared by the test suites: a controllable clock, a seeded office, the command line
+run in-process."""
 
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
+import subprocess
+import sys
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pypdf import PdfReader
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, event, func, select
 
 from workflow import journal
 from workflow.directory import (
@@ -271,3 +280,92 @@ def embedded_fonts(data: bytes) -> set[str]:
     for page in PdfReader(io.BytesIO(data)).pages:
         walk(page.get("/Resources", {}))
     return found
+
+
+class InProcessCli:
+    """``sertiflow`` against one database file, run in this process (click's test isolation)
+    instead of a subprocess: the arguments, environment, standard output and error and exit
+    status of ``python -m sertiflow ...`` without an interpreter's start-up and imports per
+    command. Its ``env`` is the whole environment the command sees, as a subprocess's is (every
+    other variable is hidden for the command's time); warnings logged go to its stderr as
+    Python's last-resort handler would print them; a traceback is stderr with exit status 1.
+    For what is about the process itself (the real entry point, start-up, signals), use a
+    subprocess."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.env: dict[str, str] = {
+            **os.environ,
+            "SERTIFLOW_DATABASE_URL": f"sqlite:///{db}",
+            "SERTIFLOW_CHECKPOINT_DIR": str(db.parent / "checkpoints"),
+        }
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run ``sertiflow ARGS`` and return what it printed and its exit status."""
+        import click.formatting
+        from click.testing import CliRunner
+
+        from sertiflow.cli import run
+
+        environment: dict[str, str | None] = {name: None for name in os.environ}
+        environment.update(self.env)
+        engines: list[sa.Engine] = []
+
+        def opened(connection: sa.Connection) -> None:
+            engines.append(connection.engine)
+
+        event.listen(sa.Engine, "engine_connect", opened)
+        runner = CliRunner()
+        try:
+            with runner.isolation(env=environment) as (stdout, stderr, _):
+                click.formatting.FORCED_WIDTH = None  # help as wide as a process's: no terminal
+                warnings = logging.StreamHandler(sys.stderr)
+                warnings.setLevel(logging.WARNING)
+                logging.getLogger().addHandler(warnings)
+                try:
+                    run(list(args))
+                    code = 0
+                except SystemExit as leaving:
+                    code = _exit_status(leaving.code)
+                except Exception:  # what the interpreter would print before exiting 1
+                    traceback.print_exc(file=sys.stderr)
+                    code = 1
+                finally:
+                    logging.getLogger().removeHandler(warnings)
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                out, err = stdout.getvalue(), stderr.getvalue()
+        finally:
+            event.remove(sa.Engine, "engine_connect", opened)
+            for engine in set(engines):  # the command's connections, closed as its exit would
+                engine.dispose()
+        return subprocess.CompletedProcess(
+            ["sertiflow", *args],
+            code,
+            out.decode(runner.charset, "replace"),
+            err.decode(runner.charset, "replace"),
+        )
+
+    def __call__(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """``run``, checked as tests/integration/test_cli.py's ``Cli`` checks it: exit status 0
+        when ``ok``, else 1 with one ``error: ...`` line on stderr."""
+        result = self.run(*args)
+        if ok:
+            assert result.returncode == 0, result.stderr
+        else:
+            assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+            assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+        return result
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self("--json", *args).stdout)
+
+
+def _exit_status(code: object) -> int:
+    """The process exit status ``sys.exit(code)`` gives."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code
+    print(code, file=sys.stderr)  # sys.exit("message") prints it and exits 1
+    return 1

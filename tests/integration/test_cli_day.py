@@ -1,6 +1,9 @@
 """``today``, ``app list`` seen as a user, ``umkm list|show|update``, ``--json`` after the
-command, and a ``--help`` that loads no engine: the command line as people type it, in a
-subprocess, on SQLite and on PostgreSQL."""
+command, and a ``--help`` that loads no engine: the command line as people type it, on SQLite and
+on PostgreSQL. The commands run in this process (``InProcessCli``: the same arguments,
+environment, output and exit status, without a new interpreter for each of the dozens of
+commands); what is about the process itself (the modules it imports, the real entry point's
+exit status and error document) runs ``python -m sertiflow`` in a subprocess."""
 
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ from sqlalchemy import text
 
 from sertiflow.cli import LAZY_COMMANDS, main
 from tests.integration.test_cli import GOOD, Cli, write
+from tests.support import InProcessCli
 from workflow.persistence.database import connect
 from workflow.persistence.schema import Base
 
@@ -24,11 +28,11 @@ ADMIN = ("--as", "admin")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def office_cli(request: pytest.FixtureRequest, tmp_path: Path) -> Cli:
+def office_cli(request: pytest.FixtureRequest, tmp_path: Path) -> InProcessCli:
     """An office through the command line: two businesses, an admin, the consultants rina and
     yosef, ana (the first business's UMKM user); rina's trademark application for ana's
     business and yosef's halal application for the other."""
-    runner = Cli(tmp_path / "office.db")
+    runner = InProcessCli(tmp_path / "office.db")
     if request.param == "postgres":
         url = request.getfixturevalue("pg_url")
         engine = connect(url)
@@ -50,7 +54,7 @@ def office_cli(request: pytest.FixtureRequest, tmp_path: Path) -> Cli:
     return runner
 
 
-def test_today_shows_a_umkm_user_its_own_business_only(office_cli: Cli) -> None:
+def test_today_shows_a_umkm_user_its_own_business_only(office_cli: InProcessCli) -> None:
     day = office_cli.json("today", "--as", "ana")
     assert day["role"] == "umkm" and day["scope"] == "its own business's applications"
     everything = [entry for name in day["counts"] for entry in day[name]]
@@ -62,7 +66,9 @@ def test_today_shows_a_umkm_user_its_own_business_only(office_cli: Cli) -> None:
     assert "Ikan Asap Tual" not in table
 
 
-def test_today_shows_a_consultant_their_own_and_an_admin_the_unassigned(office_cli: Cli) -> None:
+def test_today_shows_a_consultant_their_own_and_an_admin_the_unassigned(
+    office_cli: InProcessCli,
+) -> None:
     day = office_cli.json("today", "--as", "rina")
     assert [e["nib"] for e in day["this_week"]] == [ANA_NIB]
     assert day["this_week"][0]["next_triggers"] == ["start_document_preparation", "cancel"]
@@ -73,7 +79,7 @@ def test_today_shows_a_consultant_their_own_and_an_admin_the_unassigned(office_c
     assert sum(admin["counts"].values()) == 1
 
 
-def test_app_list_as_a_user_and_its_new_filters(office_cli: Cli) -> None:
+def test_app_list_as_a_user_and_its_new_filters(office_cli: InProcessCli) -> None:
     assert [r["nib"] for r in office_cli.json("app", "list", "--as", "ana")] == [ANA_NIB]
     refused = office_cli("app", "list", "--as", "ana", "--umkm", OTHER_NIB, ok=False)
     assert "ana may see only its own business's applications" in refused.stderr
@@ -110,13 +116,19 @@ REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
 """Mistakes and refusals, each with the message its one line on stderr holds."""
 
 
-def test_a_bad_value_or_a_refusal_is_one_line_on_stderr_and_exit_1(office_cli: Cli) -> None:
+def test_a_bad_value_or_a_refusal_is_one_line_on_stderr_and_exit_1(
+    office_cli: InProcessCli,
+) -> None:
     for args, message in REFUSALS:
         assert message in office_cli(*args, ok=False).stderr, args
+    real = Cli(office_cli.db)  # and the real entry point, in a process of its own, says the same
+    real.env = dict(office_cli.env)
+    # a usage error, which click alone would print with the usage and exit status 2
+    assert "Missing option '--as'" in real("today", ok=False).stderr
 
 
 def test_umkm_update_is_journalled_and_audit_verify_catches_an_edit_behind_its_back(
-    office_cli: Cli,
+    office_cli: InProcessCli,
 ) -> None:
     changed = office_cli.json(
         "umkm", "update", ANA_NIB, "annual_turnover=Rp 250.000.000", "regency=Tual", "--as", "ana"
@@ -143,7 +155,7 @@ def test_umkm_update_is_journalled_and_audit_verify_catches_an_edit_behind_its_b
     assert subjects == {f"umkm:{ANA_NIB}"}
 
 
-def test_umkm_list_filters_the_outreach_list(office_cli: Cli) -> None:
+def test_umkm_list_filters_the_outreach_list(office_cli: InProcessCli) -> None:
     listed = office_cli.json("umkm", "list", "--no-halal")
     assert listed["total"] == 2 and {r["halal_certificate"] for r in listed["umkm"]} == {None}
     small = office_cli.json("umkm", "list", "--scale", "kecil", "--regency", "Kota Tual")
@@ -153,7 +165,7 @@ def test_umkm_list_filters_the_outreach_list(office_cli: Cli) -> None:
     assert "1 of 2 businesses (--limit to see more)" in table
 
 
-def test_json_is_accepted_after_the_command_too(office_cli: Cli) -> None:
+def test_json_is_accepted_after_the_command_too(office_cli: InProcessCli) -> None:
     for args in (
         ("process", "list"),
         ("app", "list"),

@@ -1,6 +1,11 @@
 """The demo office looks like a real one: standards, materials and steps that fit each product, a
 few restaurants refused self-declare, several marks for some businesses; the same seed gives the
-same office, on SQLite and PostgreSQL."""
+same office, on SQLite and PostgreSQL.
+
+The demo is built once per database (it takes seconds), and the tests only read what it holds:
+the SQLite one is shared by the module's tests (pytest-xdist runs a file's tests on one worker:
+--dist loadfile).
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,15 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, select
 
 from sertiflow.demo import build_demo
 from sertiflow.demo_catalogue import LINES
+from tests.conftest import _truncate_all
 from workflow.engine import Engine as Workflow
 from workflow.ledger import APPLICATIONS, AUDIT, UMKM
+from workflow.persistence.database import connect
 from workflow.persistence.migrate import upgrade
 from workflow.persistence.schema import Material, ProcessStep, table
 
@@ -50,8 +58,32 @@ def _demo(db: Engine, seed: int = 7) -> dict[str, Any]:
     }
 
 
-def test_the_demo_office_is_realistic(db: Engine) -> None:
-    office = _demo(db)
+@pytest.fixture(scope="module")
+def sqlite_demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The demo of seed 7 on a fresh SQLite file, built once for the module."""
+    engine = connect(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'sertiflow.db'}")
+    try:
+        return _demo(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def demo_office(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The demo of seed 7 on each backend, as the ``db`` fixture gives them: a fresh SQLite
+    file (the module's), then the emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return dict(request.getfixturevalue("sqlite_demo"))
+    engine = connect(request.getfixturevalue("pg_url"))
+    try:
+        _truncate_all(engine)
+        return _demo(engine)
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_office_is_realistic(demo_office: dict[str, Any]) -> None:
+    office = demo_office
     by_id = {u["id"]: u for u in office["umkm"]}
     types = Counter(u["business_type"] for u in office["umkm"])
     assert len(types) >= 10  # a mix of lines of business
@@ -97,11 +129,11 @@ def test_the_demo_office_is_realistic(db: Engine) -> None:
     assert several  # some businesses register more than one mark
 
 
-def test_the_same_seed_builds_the_same_office(sqlite_only: Engine, tmp_path: Any) -> None:
-    from workflow.persistence.database import connect
-
-    first = _demo(sqlite_only)
-    second = _demo(connect(f"sqlite:///{tmp_path / 'again.db'}"))
+def test_the_same_seed_builds_the_same_office(sqlite_demo: dict[str, Any], tmp_path: Any) -> None:
+    first = sqlite_demo
+    again = connect(f"sqlite:///{tmp_path / 'again.db'}")
+    second = _demo(again)
+    again.dispose()
     strip = ("created_at", "updated_at")
     assert [{k: v for k, v in u.items() if k not in strip} for u in first["umkm"]] == [
         {k: v for k, v in u.items() if k not in strip} for u in second["umkm"]

@@ -15,14 +15,21 @@ from hypothesis import strategies as st
 
 from sertiflow.cli import run
 from sertiflow.output import printable
-from tests.integration.test_cli import GOOD, Cli, add_consultant, write
+from tests.integration.test_cli import GOOD, Cli, write
 from tests.integration.test_cli import cli as cli  # the fixture
+from tests.support import InProcessCli
 
 
 def office(cli: Cli, tmp_path: Path) -> None:
-    cli("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
-    add_consultant(cli)
-    cli("app", "open", "8100000000001", "trademark", "--as", "rina")
+    """Two businesses, the consultant rina and her trademark application #1 in ``cli``'s
+    database, set up in this process (``InProcessCli``, the same database and environment): the
+    commands the tests are about run ``cli``'s real process."""
+    setup = InProcessCli(cli.db)
+    setup.env = dict(cli.env)
+    setup("import", "--as", "sertiflow", str(write(tmp_path / "r.csv", *GOOD)))
+    consultant = ("rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    setup("user", "add", *consultant, "--as", "sertiflow")  # as test_cli's add_consultant
+    setup("app", "open", "8100000000001", "trademark", "--as", "rina")
 
 
 def test_numbers_too_large_for_the_database_are_refused_in_one_line(
@@ -139,19 +146,36 @@ def run_quietly(args: list[str]) -> None:
         run(args)
 
 
+@pytest.fixture(scope="module")
+def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database as ``sertiflow init`` leaves it, never used itself: each example gets a copy."""
+    database = tmp_path_factory.mktemp("fuzz-initialised") / "office.db"
+    run_quietly(["--db", f"sqlite:///{database}", "init"])
+    return database
+
+
+def fresh_copy(database: Path, to: Path) -> None:
+    """``database`` copied to ``to`` through SQLite's backup API (what its WAL holds too)."""
+    with (
+        contextlib.closing(sqlite3.connect(database)) as source,
+        contextlib.closing(sqlite3.connect(to)) as copy,
+    ):
+        source.backup(copy)
+
+
 @pytest.mark.slow
 @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck))
 @given(command=st.sampled_from(COMMANDS), words=st.lists(WORDS, max_size=4), body=st.binary())
 def test_random_arguments_and_files_never_give_a_traceback(
     tmp_path_factory: pytest.TempPathFactory,
+    initialised: Path,
     command: list[str],
     words: list[str],
     body: bytes,
 ) -> None:
     home = tmp_path_factory.mktemp("fuzz")
     database = home / "office.db"
-    if not database.exists():
-        run_quietly(["--db", f"sqlite:///{database}", "init"])
+    fresh_copy(initialised, database)  # a newly initialised office for each example
     upload = home / "upload.xlsx"
     upload.write_bytes(body)
     args = [*command, *words]

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import boto3
 import pytest
@@ -32,9 +32,9 @@ from documents.packets import PacketService
 from documents.render import Renderer
 from documents.store import LocalStore, S3Store, StorageError
 from documents.verify import verify_pdf
-from tests.integration.test_cli import GOOD, Cli, add_consultant, write
+from tests.integration.test_cli import GOOD, Cli, write
 from tests.services import free_port
-from tests.support import Office, trademark_in_preparation
+from tests.support import InProcessCli, Office, trademark_in_preparation
 from workflow.errors import InvalidInput, NotFound
 from workflow.settings import Settings
 
@@ -295,7 +295,10 @@ def test_the_local_store_hands_out_only_intact_files(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no .part left behind
 
 
-def bucket_cli(cli: Cli, bucket: str, endpoint: str, disk: Path) -> Cli:
+AnyCli = TypeVar("AnyCli", Cli, InProcessCli)
+
+
+def bucket_cli(cli: AnyCli, bucket: str, endpoint: str, disk: Path) -> AnyCli:
     """``cli`` keeping packets in ``bucket``; ``disk`` is its (unused) local folder."""
     cli.env.update(
         SERTIFLOW_STORAGE_URL=f"s3://{bucket}/{PREFIX}",
@@ -308,11 +311,14 @@ def bucket_cli(cli: Cli, bucket: str, endpoint: str, disk: Path) -> Cli:
 def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     s3_endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
+    """The worker's side runs in this process (``InProcessCli``); the other machine's, which
+    fetches and verifies the packet, and the mail worker's read, each in a process of its own."""
     db = tmp_path / "office.db"
-    worker = bucket_cli(Cli(db), bucket, s3_endpoint, tmp_path / "worker-disk")
+    worker = bucket_cli(InProcessCli(db), bucket, s3_endpoint, tmp_path / "worker-disk")
     worker("init")
     worker("import", "--as", "sertiflow", str(write(tmp_path / "registry.csv", *GOOD)))
-    add_consultant(worker)
+    consultant = ("rina", "--name", "Rina", "--role", "consultant", "--field", "produksi")
+    worker("user", "add", *consultant, "--as", "sertiflow")  # as test_cli's add_consultant
     app = str(
         worker.json("app", "open", "8100000000001", "trademark", "--as", "rina")["application_id"]
     )
@@ -366,10 +372,10 @@ def test_a_packet_a_worker_rendered_is_fetched_and_verified_by_another_process(
     assert attached.stdout == data
     assert list(other_disk.iterdir()) == []  # nothing was read from, or left on, local disk
 
-    missing = bucket_cli(Cli(db), "sertiflow-missing", s3_endpoint, other_disk)
+    missing = bucket_cli(InProcessCli(db), "sertiflow-missing", s3_endpoint, other_disk)
     refused = missing("packet", "--as", "rina", app, ok=False)
     assert f"bucket sertiflow-missing does not exist at {s3_endpoint}" in refused.stderr
-    dead = bucket_cli(Cli(db), bucket, f"http://127.0.0.1:{free_port()}", other_disk)
+    dead = bucket_cli(InProcessCli(db), bucket, f"http://127.0.0.1:{free_port()}", other_disk)
     assert (
         "cannot reach the object store at http://127.0.0.1:"
         in dead("packet", "--as", "rina", app, ok=False).stderr
