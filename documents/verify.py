@@ -21,13 +21,23 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from documents.catalog import title
+from documents.catalog import packet_documents, title
 from documents.issued import DOCUMENTS
 from documents.packets import PACKETS
 from documents.signing import DOCUMENT_FIELDS, PACKET_FIELDS, signature_ok
 from workflow.persistence.database import reading
+from workflow.persistence.schema import Application, Umkm, table
+from workflow.processes import ProcessRegistry, UnknownProcess
 
-__all__ = ["Verdict", "find_code", "is_code", "verify_code", "verify_pdf"]
+__all__ = [
+    "IssueContents",
+    "Verdict",
+    "find_code",
+    "is_code",
+    "issue_contents",
+    "verify_code",
+    "verify_pdf",
+]
 
 _CODE = re.compile(rb"SF-[A-Z2-7]{4}-[A-Z2-7]{4}")
 
@@ -125,7 +135,7 @@ def _judge(
     if digest is None:
         return Verdict(
             "issued",
-            f"issued: {what}, {row['pages']} pages; a copy on paper should read the same",
+            f"issued: {what}, {row['pages']} halaman; a copy on paper should read the same",
             **facts,
         )
     if row["content_hash"] != digest:
@@ -173,3 +183,61 @@ def verify_pdf(db: sa.Engine, secret: bytes, data: bytes) -> Verdict:
             )
         return Verdict("unknown", "not a document issued by sertiflow (no verification code)")
     return _judge(secret, *found, digest)
+
+
+@dataclass(frozen=True)
+class IssueContents:
+    """What a paper copy of an issued packet or document holds, to compare it with: whose it
+    is, how many pages, and the titles of its documents in order."""
+
+    umkm_name: str
+    nib: str
+    pages: int
+    documents: tuple[str, ...]
+
+
+_APPLICATIONS = table(Application)
+_UMKM = table(Umkm)
+
+
+def issue_contents(
+    db: sa.Engine, verdict: Verdict, registry: ProcessRegistry | None = None
+) -> IssueContents | None:
+    """The business and the document titles of what ``verdict`` found (None when it found no
+    record); a packet's titles come from its stage's documents under the application's process
+    version, with the covering letter first and the checklist last, in the packet's language."""
+    if verdict.code is None or verdict.application_id is None:
+        return None
+    with reading(db).connect() as conn:
+        found = _record(conn, "code", verdict.code)
+        owner = conn.execute(
+            sa.select(
+                _UMKM.c.name,
+                _UMKM.c.nib,
+                _APPLICATIONS.c.process_key,
+                _APPLICATIONS.c.process_version,
+            )
+            .join(_UMKM, _UMKM.c.id == _APPLICATIONS.c.umkm_id)
+            .where(_APPLICATIONS.c.id == verdict.application_id)
+        ).first()
+    if found is None or owner is None:
+        return None
+    row = found[0]
+    lang = str(row.get("lang") or "id")
+    if "document" in row:
+        names: tuple[str, ...] = (str(row["document"]),)
+    else:
+        try:
+            definition = (registry or ProcessRegistry()).get(
+                owner.process_key, owner.process_version
+            )
+            state = definition.states.get(str(row["state"]))
+        except UnknownProcess:
+            state = None
+        names = packet_documents(state.documents) if state is not None else ()
+    return IssueContents(
+        str(owner.name),
+        str(owner.nib),
+        int(row["pages"]),
+        tuple(title(name, lang) for name in names),
+    )

@@ -64,7 +64,7 @@ def packet(
         )
     else:
         where = path or stored.location
-        say(f"{where}  ({stored.pages} pages, code {stored.code}, {stored.outcome})")
+        say(f"{where}  ({stored.pages} halaman, code {stored.code}, {stored.outcome})")
 
 
 @click.group()
@@ -79,20 +79,23 @@ def doc() -> None:
 def doc_verify(state: State, file_or_code: str) -> None:
     """Was FILE issued by this office, for which application and stage, and is it unaltered?
     Or, for a CODE printed on paper (SF-7K3Q-2XWD): what was issued under it?"""
-    from documents.verify import is_code, verify_code, verify_pdf
+    from documents.verify import is_code, issue_contents, verify_code, verify_pdf
 
     path = Path(file_or_code)
     secret = state.settings.secret_key.encode()
+    db = state.runtime().db
     if path.is_file():
-        name, verdict = path.name, verify_pdf(state.runtime().db, secret, path.read_bytes())
+        name, verdict = path.name, verify_pdf(db, secret, path.read_bytes())
     elif is_code(file_or_code):
         name = file_or_code.strip().upper()
-        verdict = verify_code(state.runtime().db, secret, file_or_code)
+        verdict = verify_code(db, secret, file_or_code)
     else:
         raise InvalidInput(
             f"{file_or_code}: no such file, nor a verification code (they read like "
             "SF-7K3Q-2XWD); give the PDF or the code printed on it"
         )
+    # What the paper should hold: only from a record whose signature holds.
+    contents = issue_contents(db, verdict) if verdict.ok else None
     if state.as_json:
         print_json(
             {
@@ -103,9 +106,18 @@ def doc_verify(state: State, file_or_code: str) -> None:
                 "application_id": verdict.application_id,
                 "stage": verdict.state,
                 "issued_on": verdict.issued_on,
+                "umkm": None if contents is None else contents.umkm_name,
+                "nib": None if contents is None else contents.nib,
+                "pages": None if contents is None else contents.pages,
+                "documents": None if contents is None else list(contents.documents),
             }
         )
     if not verdict.ok:
         raise InvalidInput(f"{name}: {verdict.message}")
     if not state.as_json:
         say(f"{name}: {verdict.message}")
+        if contents is not None:
+            say(f"  Pelaku usaha: {contents.umkm_name} (NIB {contents.nib})")
+            say(f"  Isi ({contents.pages} halaman):")
+            for number, title in enumerate(contents.documents, 1):
+                say(f"    {number}. {title}")

@@ -7,12 +7,14 @@ and must set a real secret key.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from workflow.model import ClockRule, Deadline, Phase
@@ -100,6 +102,9 @@ class Settings:
                 "SERTIFLOW_SECRET_KEY must be set to a random value of 32+ characters in "
                 "production (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
             )
+        public_url = get("PUBLIC_URL", cls.public_url).rstrip("/")
+        if environment == "production":
+            _check_public_url(public_url)
         timezone = get("TIMEZONE", Policy.timezone)  # the default office is in Maluku: WIT
         try:
             ZoneInfo(timezone)
@@ -133,9 +138,28 @@ class Settings:
             storage_dir=get("STORAGE_DIR", cls.storage_dir),
             storage_url=_storage_url(get("STORAGE_URL", "")),
             s3_endpoint_url=get("S3_ENDPOINT_URL", ""),
-            public_url=get("PUBLIC_URL", cls.public_url).rstrip("/"),
+            public_url=public_url,
             policy=policy,
             delivery=_delivery(env, get),
+        )
+
+
+def _check_public_url(url: str) -> None:
+    """Refuse, in production, a public address a printed QR code cannot open from outside the
+    office: plain http, localhost, a loopback or unspecified address, or no host at all."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        loopback = (
+            ipaddress.ip_address(host).is_loopback or ipaddress.ip_address(host).is_unspecified
+        )
+    except ValueError:
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if parts.scheme != "https" or not host or loopback:
+        raise SettingsError(
+            f"SERTIFLOW_PUBLIC_URL {url!r} cannot be opened from outside the office; in "
+            "production give the public https address of the web app, e.g. "
+            "https://sertiflow.plut.maluku.go.id (the QR code on every document points there)"
         )
 
 

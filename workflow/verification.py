@@ -33,6 +33,7 @@ from workflow.journal import (
     replay_journal,
 )
 from workflow.ledger import APPLICATIONS, AUDIT, EVIDENCE, UMKM, USERS
+from workflow.office import OFFICE, OFFICE_IMAGE, office_subject
 from workflow.persistence.schema import IssuedDocument, IssuedPacket, table
 from workflow.processes import ProcessRegistry
 
@@ -67,9 +68,9 @@ def verify_audit(
     secret: bytes = b"",
 ) -> VerifyReport:
     """Check every application's audit chain (or one) and that replaying it gives the row; the
-    office journal's chain, that it holds every application's head and the users and dossier
-    documents as they are; and that it still holds what each of ``checkpoints`` fixed (signed
-    with ``secret``)."""
+    office journal's chain, that it holds every application's head and the users, dossier
+    documents and office profile as they are; and that it still holds what each of
+    ``checkpoints`` fixed (signed with ``secret``)."""
     report = VerifyReport()
     marks = [int(c["seq"]) for c in checkpoints if isinstance(c.get("seq"), int)]
     journal = replay_journal(
@@ -96,6 +97,9 @@ def verify_audit(
                 [EVIDENCE.c.umkm_id, EVIDENCE.c.kind, EVIDENCE.c.scope],
                 _evidence_subject,
             )
+        )
+        problems.extend(  # the office profile the letters print (schema 0009)
+            _compare_rows(conn, OFFICE, OFFICE_IMAGE, journal, "office", [OFFICE.c.key], _office)
         )
         umkm = select(*(UMKM.c[c] for c in UMKM_IMAGE))  # into a dict: any order will do
         found = {f"umkm:{r['nib']}": umkm_digest(r) for r in conn.execute(umkm).mappings()}
@@ -221,6 +225,10 @@ def _unjournalled(app: Mapping[Any, Any], head: tuple[int, str] | None) -> Chain
 
 def _user_subject(row: Mapping[Any, Any]) -> str:
     return f"user:{row['id']}"
+
+
+def _office(row: Mapping[Any, Any]) -> str:
+    return office_subject(str(row["key"]))
 
 
 def _evidence_subject(row: Mapping[Any, Any]) -> str:

@@ -177,12 +177,12 @@ def test_a_code_typed_in_any_case_resolves_to_its_record(db: sa.Engine) -> None:
     verdict = verify_code(db, KEY, f"  {PACKET_CODE.lower()} ")
     assert verdict == Verdict(
         "issued",
-        f"issued: {PACKET}, 3 pages; a copy on paper should read the same",
+        f"issued: {PACKET}, 3 halaman; a copy on paper should read the same",
         **facts(PACKET_CODE),
     )
     assert verdict.ok
     assert verify_code(db, KEY, DOCUMENT_CODE).message == (
-        f"issued: {DOCUMENT}, 3 pages; a copy on paper should read the same"
+        f"issued: {DOCUMENT}, 3 halaman; a copy on paper should read the same"
     )
 
 

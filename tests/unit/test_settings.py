@@ -75,7 +75,10 @@ def test_production_refuses_a_long_key_that_is_not_random() -> None:
         with pytest.raises(SettingsError, match="SERTIFLOW_SECRET_KEY must be set"):
             Settings.from_env({"SERTIFLOW_ENV": "production", "SERTIFLOW_SECRET_KEY": weak})
     strong = "4f1c9a7be2d84035a6c1f09e7b3d2a58c6e0f4b1"
-    assert Settings.from_env({"SERTIFLOW_ENV": "production", "SERTIFLOW_SECRET_KEY": strong})
+    public = {"SERTIFLOW_PUBLIC_URL": "https://sertiflow.plut.maluku.go.id"}
+    assert Settings.from_env(
+        {"SERTIFLOW_ENV": "production", "SERTIFLOW_SECRET_KEY": strong, **public}
+    )
     assert Settings.from_env({"SERTIFLOW_ENV": "test"}).environment == "test"
 
 
@@ -183,7 +186,10 @@ def test_office_closed_days_are_read_as_dates() -> None:
 def test_a_production_key_of_exactly_32_characters_and_12_different_ones_is_enough() -> None:
     just_enough = "0123456789ab" + "a" * 20  # 32 characters, 12 different
     assert (len(just_enough), len(set(just_enough))) == (32, 12)
-    production = {"SERTIFLOW_ENV": "production"}
+    production = {
+        "SERTIFLOW_ENV": "production",
+        "SERTIFLOW_PUBLIC_URL": "https://sertiflow.plut.maluku.go.id",
+    }
     assert Settings.from_env({**production, "SERTIFLOW_SECRET_KEY": just_enough})
     for weak in (just_enough[:-1], "0123456789a" + "a" * 21):  # 31 long; 11 different
         with pytest.raises(SettingsError) as refused:
