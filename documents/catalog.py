@@ -38,8 +38,8 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
     "halal/process_flow": ("Diagram Alir Proses Produksi", "Production process flow"),
     "halal/sjph_manual": (
-        "Manual Sistem Jaminan Produk Halal (Draf)",
-        "Halal assurance manual (draft)",
+        "Manual Sistem Jaminan Produk Halal",
+        "Halal assurance manual",
     ),
     "halal/ikrar": ("Ikrar Pernyataan Pelaku Usaha (Self Declare)", "Halal pledge (self-declare)"),
     "halal/verification_record": (

@@ -32,6 +32,7 @@ from documents.store import read_intact, store_from_settings
 from workflow.errors import ConflictError, InvalidInput
 from workflow.facts import load_facts
 from workflow.ledger import SELECT_APP
+from workflow.office import stored_profile
 from workflow.permissions import acting_user, require_for_application
 from workflow.persistence.database import reading
 from workflow.persistence.schema import IssuedPacket, table
@@ -84,6 +85,7 @@ def office_from_settings(settings: Settings) -> OfficeInfo:
         f"data:{mime};base64,{data}",
         settings.policy.fees,
         settings.policy.self_declare_max_turnover,
+        timezone=settings.policy.timezone,
     )
 
 
@@ -133,6 +135,7 @@ class PacketService:
                     require_for_application(actor, app, "issue a packet of")
                 actor_id = actor.id
             facts = load_facts(conn, self.registry, application_id, issued_on)
+            office = self.office.with_profile(stored_profile(conn))  # letterhead, signatory
         stage = state or facts.state
         definition = facts.definition
         if stage not in definition.states:
@@ -145,7 +148,7 @@ class PacketService:
                 + ", ".join(with_packets)
             )
         ctx = replace(  # the address without a code: a moved address is a new input
-            build_context(facts, self.office, lang, stage, documents, self.renderer.version),
+            build_context(facts, office, lang, stage, documents, self.renderer.version),
             verify_url=self.verify_url(""),
         )
         inputs = ctx.inputs_key()
@@ -203,7 +206,7 @@ class PacketService:
         actor_id: int | None,
     ) -> StoredPacket:
         keywords = f"sertiflow {ctx.code} #{ctx.application.id} {ctx.application.state}"
-        rendered = combine(self.documents.parts(ctx), ctx.code, keywords)
+        rendered = combine(self.documents.parts(ctx), ctx.code, keywords, ctx.lang)
         content_hash = self.store.write(rendered.data)
         row: dict[str, Any] = {
             "code": ctx.code,

@@ -35,6 +35,7 @@ from workflow.evidence import EVIDENCE_KINDS, Scope
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.ledger import APPLICATIONS, UMKM, USERS
 from workflow.model import Court, Phase, Role, Transition
+from workflow.office import set_office
 from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.regions import MALUKU_REGENCIES
@@ -222,6 +223,19 @@ def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecor
     return records
 
 
+DEMO_OFFICE = {
+    "parent_agency": "PEMERINTAH PROVINSI MALUKU - DINAS KOPERASI DAN UKM",
+    "postcode": "97127",
+    "phone": "(0911) 312 345",
+    "email": "plut@plut-maluku.contoh.id",
+    "signatory_name": "Dra. Selfina Lekatompessy, M.M.",
+    "signatory_rank": "Pembina Tingkat I, IV/b",
+    "signatory_nip": "19720314 199803 2 004",
+}
+"""The demo office's profile (``sertiflow office show``): a made-up signatory and contacts, so
+that demo letters show a named signer, an NIP and a full letterhead."""
+
+
 def build_demo(
     engine: Engine,
     umkm: int,
@@ -257,6 +271,7 @@ def build_demo(
             acting=system_user,
             email="admin@plut-maluku.contoh.id",
         )
+        set_office(engine.db, DEMO_OFFICE, acting="admin", now=clock())  # letterhead, signer
         for username, name, field_name in CONSULTANTS:
             add_user(
                 engine.db,
@@ -490,12 +505,36 @@ def _profile(
 ) -> tuple[list[ProductFacts], list[MaterialFacts], list[str]]:
     """The products, materials and process steps of ``record``'s line of business."""
     line = _LINES[record.products]
+    brand = f"{record.products.upper()} {record.owner_name.split()[0].upper()}"  # its first mark
+    category, kbli = _PRODUCT_CLASS.get(record.products, ("Pangan olahan", ""))
     products = [
-        ProductFacts(f"{record.products} {variant}".strip(), f"{record.products}, {size}")
+        ProductFacts(
+            f"{record.products} {variant}".strip(),
+            f"{record.products}, {size}",
+            brand,
+            category,
+            line.kbli or kbli,
+        )
         for variant, size in rng.sample(line.variants, rng.randint(1, len(line.variants)))
     ]
-    materials = [MaterialFacts(*m) for m in line.materials]
+    materials = [_material(*m) for m in line.materials]
     return products, materials, list(line.steps)
+
+
+_PRODUCT_CLASS = {
+    "Kopi rempah": ("Kopi, teh dan minuman herbal", "10761"),  # industri pengolahan kopi
+    "Ikan asap": ("Produk perikanan olahan", "10213"),  # pengasapan/pemanggangan ikan
+}
+"""A line's product category and KBLI 2020 code where the demo records one."""
+
+
+def _material(name: str, category: str, supplier: str, evidence: str) -> MaterialFacts:
+    """A catalogue material; "SH <number>" evidence is a halal certificate, given a number and a
+    validity date (the demo's certificates run to the end of 2029)."""
+    if not evidence.startswith("SH "):
+        return MaterialFacts(name, category, supplier, evidence)
+    number = evidence.removeprefix("SH ")
+    return MaterialFacts(name, category, supplier, "Sertifikat halal", number, date(2029, 12, 31))
 
 
 def _marks(rng: random.Random, record: UmkmRecord) -> list[str]:
@@ -545,6 +584,7 @@ def _details(rng: random.Random, process: str, record: UmkmRecord, mark: str) ->
         "sni_number": number,
         "sni_title": title,
         "lspro": "LSPro Baristand Industri Ambon",
+        "factory_address": f"Bangunan produksi, {record.address}",
         "product_type": record.products,
         "brand": mark,
     }

@@ -18,8 +18,16 @@ from dataclasses import dataclass
 __all__ = ["LINES", "Line"]
 
 _Material = tuple[str, str, str, str]  # name, category, supplier, halal evidence
+# A halal certificate's number is written "SH <number>" in the evidence; the demo profile splits
+# it into the material's certificate number (sertiflow.demo).
 _POSITIVE = "Daftar positif KMA 1360/2021"
-_PACKAGING: _Material = ("Kemasan plastik food grade", "bahan penolong", "CV Plastindo Ambon", "")
+_PACKAGING_EVIDENCE = "Surat pernyataan bebas bahan hewani dari pemasok"
+_PACKAGING: _Material = (
+    "Kemasan plastik food grade",
+    "kemasan",
+    "CV Plastindo Ambon",
+    _PACKAGING_EVIDENCE,
+)
 _SALT: _Material = (
     "Garam beryodium",
     "bahan tambahan",
@@ -106,7 +114,7 @@ LINES: tuple[Line, ...] = (
             ("Ikan cakalang segar", "bahan baku", "TPI Eri, Ambon", _POSITIVE),
             _SALT,
             ("Tempurung kelapa (bahan bakar asap)", "bahan penolong", "Petani kelapa Hitu", ""),
-            ("Kemasan vakum", "bahan penolong", "CV Plastindo Ambon", ""),
+            ("Kemasan vakum", "kemasan", "CV Plastindo Ambon", _PACKAGING_EVIDENCE),
         ),
         (
             "Pembelian ikan segar dari tempat pelelangan ikan",
@@ -150,7 +158,7 @@ LINES: tuple[Line, ...] = (
         "5",
         (
             ("Daun kayu putih", "bahan baku", "Petani kayu putih Buru", _POSITIVE),
-            ("Botol kaca 60 ml", "bahan penolong", "CV Kemasan Maluku", ""),
+            ("Botol kaca 60 ml", "kemasan", "CV Kemasan Maluku", _PACKAGING_EVIDENCE),
         ),
         (
             "Pemetikan daun dan pelayuan di tempat teduh",
@@ -247,7 +255,7 @@ LINES: tuple[Line, ...] = (
             ("Bawang merah", "bahan baku", "Pasar Mardika", _POSITIVE),
             _COCONUT_OIL,
             _SALT,
-            ("Botol kaca 200 ml", "bahan penolong", "CV Kemasan Maluku", ""),
+            ("Botol kaca 200 ml", "kemasan", "CV Kemasan Maluku", _PACKAGING_EVIDENCE),
         ),
         (
             _PURCHASE,
@@ -291,7 +299,7 @@ LINES: tuple[Line, ...] = (
             _SUGAR,
             ("Air minum", "bahan baku", "Depot air PDAM Ambon", _POSITIVE),
             ("Asam sitrat", "bahan tambahan", "Toko Kimia Ambon", "SH ID00510000033450221"),
-            ("Botol PET 250 ml", "bahan penolong", "CV Plastindo Ambon", ""),
+            ("Botol PET 250 ml", "kemasan", "CV Plastindo Ambon", _PACKAGING_EVIDENCE),
         ),
         (
             _PURCHASE,

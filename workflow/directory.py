@@ -284,10 +284,16 @@ compares: what a packet prints about the business, and what the self-declare gua
 _UNTYPED = len(UMKM_IMAGE) - 2
 """The columns the digest covered before schema 0006 added ``business_type`` and ``kbli``."""
 _PROFILE = (
-    (table(Product), ("name", "description")),
-    (table(Material), ("name", "category", "supplier", "halal_evidence")),
-    (table(ProcessStep), ("description",)),
+    (table(Product), ("name", "description"), ("brand", "category", "kbli")),
+    (
+        table(Material),
+        ("name", "category", "supplier", "halal_evidence"),
+        ("halal_certificate_number", "halal_valid_until"),
+    ),
+    (table(ProcessStep), ("description",), ()),
 )
+"""Each profile table, the columns its digest covers, and those schema 0010 added: a row's
+digest takes them only when it has any, so a profile without them digests as it did before."""
 
 
 def digest(values: Any) -> str:
@@ -411,15 +417,18 @@ def profile_digests(conn: Connection, umkm_id: int | None = None) -> dict[int, s
     """The digest of each business's products, materials and process steps, in order (of one
     business, or of every business that has any)."""
     parts: dict[int, list[list[list[Any]]]] = {}
-    for position, (rows, columns) in enumerate(_PROFILE):
-        query = select(rows.c.umkm_id, *(rows.c[c] for c in columns)).order_by(
+    for position, (rows, columns, added) in enumerate(_PROFILE):
+        query = select(rows.c.umkm_id, *(rows.c[c] for c in (*columns, *added))).order_by(
             rows.c.umkm_id, rows.c.position
         )
         if umkm_id is not None:
             query = query.where(rows.c.umkm_id == umkm_id)
         for row in conn.execute(query):
             lists = parts.setdefault(row[0], [[], [], []])
-            lists[position].append([plain(v) for v in row[1:]])
+            values = row[1:]
+            if all(v is None for v in values[len(columns) :]):
+                values = values[: len(columns)]
+            lists[position].append([plain(v) for v in values])
     return {owner: digest(lists) for owner, lists in parts.items()}
 
 
@@ -816,13 +825,34 @@ def replace_profile(
             material.halal_evidence,
             f"material {material.name[:40]!r}'s halal evidence",
         )
+        fits(
+            Material.halal_certificate_number,
+            material.certificate_number,
+            f"material {material.name[:40]!r}'s halal certificate number",
+        )
+    for product in products:
+        fits(Product.brand, product.brand, f"product {product.name[:40]!r}'s brand")
+        fits(Product.category, product.category, f"product {product.name[:40]!r}'s category")
+        if product.kbli and not (len(product.kbli) == 5 and product.kbli.isdigit()):
+            raise InvalidInput(
+                f"product {product.name[:40]!r}'s KBLI {product.kbli!r} is not a KBLI 2020 "
+                "code: write its five digits, e.g. 10792"
+            )
     for model in (Product, Material, ProcessStep):
         conn.execute(delete(model).where(model.umkm_id == umkm_id))
     if products:
         conn.execute(
             insert(Product),
             [
-                {"umkm_id": umkm_id, "position": i, "name": p.name, "description": p.description}
+                {
+                    "umkm_id": umkm_id,
+                    "position": i,
+                    "name": p.name,
+                    "description": p.description,
+                    "brand": p.brand or None,  # None: digests as before schema 0010
+                    "category": p.category or None,
+                    "kbli": p.kbli or None,
+                }
                 for i, p in enumerate(products, start=1)
             ],
         )
@@ -837,6 +867,8 @@ def replace_profile(
                     "category": m.category,
                     "supplier": m.supplier,
                     "halal_evidence": m.halal_evidence,
+                    "halal_certificate_number": m.certificate_number or None,
+                    "halal_valid_until": m.certificate_valid_until,
                 }
                 for i, m in enumerate(materials, start=1)
             ],

@@ -518,6 +518,16 @@ class Engine:
                 f"opened by #{app.id} {rule.trigger}",
                 app.id,
             )
+            # What the UMKM already gave (Penyelia Halal, product scope ...) goes with it.
+            carried = {
+                key: value
+                for key, value in (app.details or {}).items()
+                if key in self.registry.get(rule.opens).details and value
+            }
+            if carried:
+                self._write_details(
+                    conn, self.application(conn, opened), actor, carried, f"from #{app.id}"
+                )
         return TransitionResult(
             app.id, rule.trigger, app.state, dest.name, app.version + 1, deadline, seq, opened
         )

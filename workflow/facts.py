@@ -7,17 +7,20 @@ template can neither lazy-load nor change anything.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import Connection, select
 
 from workflow.errors import NotFound
 from workflow.evidence import EVIDENCE_KINDS, EvidenceItem, application_mark, expired, in_scope
-from workflow.ledger import APPLICATIONS, REGENCIES, SELECT_EVIDENCE, UMKM, USERS
+from workflow.guards import RelatedMilestone
+from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, SELECT_EVIDENCE, UMKM, USERS
 from workflow.model import ProcessDefinition
 from workflow.persistence.schema import Material, ProcessStep, Product, table
+from workflow.policy import Policy
 from workflow.processes import ProcessRegistry
 
 __all__ = ["ApplicationFacts", "EvidenceStatus", "MaterialFacts", "ProductFacts", "load_facts"]
@@ -33,6 +36,9 @@ class ProductFacts:
 
     name: str
     description: str
+    brand: str = ""
+    category: str = ""  # the product category reviewers file it under, e.g. "Roti dan kue"
+    kbli: str = ""  # KBLI 2020, five digits
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +46,11 @@ class MaterialFacts:
     """A material and the evidence of its halal status."""
 
     name: str
-    category: str
+    category: str  # bahan baku | bahan tambahan | bahan penolong | kemasan
     supplier: str
     halal_evidence: str
+    certificate_number: str = ""  # its halal certificate, when it is certified
+    certificate_valid_until: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +88,76 @@ class ApplicationFacts:
     materials: tuple[MaterialFacts, ...]
     process_steps: tuple[str, ...]
     checklist: tuple[EvidenceStatus, ...]
+    recorded: Mapping[str, str] = field(default_factory=dict)
+    """The last value each trigger field was given (``application_number`` at filing ...)."""
+    stepped_on: Mapping[str, date] = field(default_factory=dict)
+    """The day each trigger was last fired (``verval_passed`` ...)."""
+
+
+TRADEMARK_EVIDENCE_NAME = (
+    "Bukti merek (sertifikat, tanda terima permohonan paling lama 6 bulan, atau lisensi)",
+    "Trademark evidence (certificate, filing receipt at most 6 months old, or licence)",
+)
+"""The checklist's name of what a guard like SNI's trademark rule accepts in several forms."""
 
 
 def _required_kinds(definition: ProcessDefinition) -> list[str]:
-    """Every dossier document any step of the process asks for, in first-asked order."""
-    return list(dict.fromkeys(kind for t in definition.transitions for kind in t.requires))
+    """Every dossier document any step of the process asks for, in first-asked order, with
+    the substitute document a guard accepts (SNI's trademark licence)."""
+    kinds = [kind for t in definition.transitions for kind in t.requires]
+    kinds += [
+        guard.substitute_evidence
+        for t in definition.transitions
+        for guard in t.guards
+        if isinstance(guard, RelatedMilestone)
+    ]
+    return list(dict.fromkeys(kinds))
+
+
+def _substitute_status(
+    conn: Connection, umkm_id: int, process_key: str, kind: str, today: date
+) -> EvidenceStatus | None:
+    """The trademark evidence an SNI application has through the business's own trademark
+    application when no licence is on file: its certificate, or its filing receipt, which
+    counts for ``Policy.trademark_receipt_max_age_months`` (expired after); None without one."""
+    mark = conn.execute(
+        select(APPLICATIONS.c.certificate_number, APPLICATIONS.c.filed_on)
+        .where(
+            APPLICATIONS.c.umkm_id == umkm_id,
+            APPLICATIONS.c.process_key == process_key,
+            APPLICATIONS.c.filed_on.is_not(None),
+        )
+        .order_by(APPLICATIONS.c.certificate_number.is_(None), APPLICATIONS.c.filed_on.desc())
+    ).first()
+    if mark is None:
+        return None
+    if mark.certificate_number:
+        reference = f"Sertifikat merek {mark.certificate_number}"
+        return EvidenceStatus(kind, *TRADEMARK_EVIDENCE_NAME, reference, None, "present")
+    months = Policy.trademark_receipt_max_age_months
+    until = mark.filed_on + relativedelta(months=months)
+    reference = f"Tanda terima permohonan merek {mark.filed_on.isoformat()}"
+    status = "expired" if until < today else "present"
+    return EvidenceStatus(kind, *TRADEMARK_EVIDENCE_NAME, reference, until, status)
+
+
+def _recorded(conn: Connection, app_id: int) -> tuple[dict[str, str], dict[str, date]]:
+    """The values trigger fields were last given, and the day each trigger was last fired."""
+    values: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for row in conn.execute(
+        select(AUDIT.c.trigger, AUDIT.c.at, AUDIT.c.data)
+        .where(AUDIT.c.application_id == app_id)
+        .order_by(AUDIT.c.seq)
+    ):
+        if row.trigger.startswith("@"):
+            continue
+        days[row.trigger] = row.at.date()
+        if isinstance(row.data, dict):
+            values.update(
+                (k, v) for k, v in row.data.items() if not k.startswith("@") and isinstance(v, str)
+            )
+    return values, days
 
 
 def load_facts(
@@ -117,9 +190,22 @@ def load_facts(
         app.id,
         application_mark(app.process_key, app.details),
     )
+    substitutes = {  # a document a guard takes in place of another process's milestone
+        guard.substitute_evidence: guard.process_key
+        for t in definition.transitions
+        for guard in t.guards
+        if isinstance(guard, RelatedMilestone)
+    }
     checklist = []
     for kind in _required_kinds(definition):
         item = on_file.get(kind)
+        names = (EVIDENCE_KINDS[kind].name, EVIDENCE_KINDS[kind].name_en)
+        if kind in substitutes and item is None:
+            instead = _substitute_status(conn, app.umkm_id, substitutes[kind], kind, today)
+            if instead is not None:
+                checklist.append(instead)
+                continue
+            names = TRADEMARK_EVIDENCE_NAME
         status = (
             "missing"
             if item is None
@@ -130,15 +216,14 @@ def load_facts(
         checklist.append(
             EvidenceStatus(
                 kind,
-                EVIDENCE_KINDS[kind].name,
-                EVIDENCE_KINDS[kind].name_en,
+                *names,
                 item.reference if item else "",
                 item.valid_until if item else None,
                 status,
             )
         )
     products = tuple(
-        ProductFacts(r.name, r.description)
+        ProductFacts(r.name, r.description, r.brand or "", r.category or "", r.kbli or "")
         for r in conn.execute(
             select(_PRODUCTS)
             .where(_PRODUCTS.c.umkm_id == app.umkm_id)
@@ -146,7 +231,14 @@ def load_facts(
         )
     )
     materials = tuple(
-        MaterialFacts(r.name, r.category, r.supplier, r.halal_evidence)
+        MaterialFacts(
+            r.name,
+            r.category,
+            r.supplier,
+            r.halal_evidence,
+            r.halal_certificate_number or "",
+            r.halal_valid_until,
+        )
         for r in conn.execute(
             select(_MATERIALS)
             .where(_MATERIALS.c.umkm_id == app.umkm_id)
@@ -160,6 +252,7 @@ def load_facts(
             .order_by(_STEPS.c.position)
         )
     )
+    recorded, stepped_on = _recorded(conn, app.id)
     return ApplicationFacts(
         application_id=app.id,
         definition=definition,
@@ -180,4 +273,6 @@ def load_facts(
         materials=materials,
         process_steps=steps,
         checklist=tuple(checklist),
+        recorded=recorded,
+        stepped_on=stepped_on,
     )

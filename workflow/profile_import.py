@@ -1,8 +1,10 @@
 """Read a UMKM's product profile from a workbook: its products, materials and process steps.
 
 One XLSX per UMKM with three sheets, as a consultant fills it in with the owner:
-``Produk`` (Nama Produk, Deskripsi), ``Bahan`` (Nama Bahan, Kategori, Pemasok, Bukti Halal) and
-``Proses`` (Langkah), each with a header row. Every bad cell is reported with its sheet, row and
+``Produk`` (Nama Produk, Deskripsi, and what reviewers ask: Merek, Kategori Produk, KBLI),
+``Bahan`` (Nama Bahan, Kategori, Pemasok, Bukti Halal, Nomor Sertifikat Halal, Berlaku Sampai)
+and ``Proses`` (Langkah), each with a header row; Kategori of a material may be ``kemasan``
+(packaging, its own group in the materials list). Every bad cell is reported with its sheet, row and
 column; a workbook with any error is not imported.
 """
 
@@ -12,6 +14,7 @@ import re
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,9 @@ CATEGORIES = {
     "penolong": "bahan penolong",
     "auxiliary": "bahan penolong",
     "processing aid": "bahan penolong",
+    "kemasan": "kemasan",
+    "bahan kemasan": "kemasan",
+    "packaging": "kemasan",
 }
 _SHEETS = {
     "Produk": {
@@ -42,6 +48,12 @@ _SHEETS = {
         "product": "name",
         "deskripsi": "description",
         "description": "description",
+        "merek": "brand",
+        "brand": "brand",
+        "kategori produk": "category",
+        "kategori": "category",
+        "product category": "category",
+        "kbli": "kbli",
     },
     "Bahan": {
         "nama bahan": "name",
@@ -53,6 +65,10 @@ _SHEETS = {
         "supplier": "supplier",
         "bukti halal": "halal_evidence",
         "halal evidence": "halal_evidence",
+        "nomor sertifikat halal": "certificate_number",
+        "halal certificate number": "certificate_number",
+        "berlaku sampai": "valid_until",
+        "valid until": "valid_until",
     },
     "Proses": {"langkah": "step", "tahap": "step", "step": "step"},
 }
@@ -109,7 +125,13 @@ def read_profile(path: Path) -> Profile:
                 f"(it has {', '.join(book.sheetnames)})"
             )
         products = [
-            ProductFacts(r["name"], r.get("description", ""))
+            ProductFacts(
+                r["name"],
+                r.get("description", ""),
+                r.get("brand", ""),
+                r.get("category", ""),
+                _kbli(r.get("kbli", ""), number, problems),
+            )
             for number, r in _rows(book["Produk"], "Produk", problems)
             if _required(r, "name", "Produk", number, problems)
         ]
@@ -121,11 +143,15 @@ def read_profile(path: Path) -> Profile:
             if category is None:
                 problems.append(
                     f"sheet Bahan row {number}: Kategori {r.get('category', '')!r} must "
-                    "be bahan baku, bahan tambahan or bahan penolong"
+                    "be bahan baku, bahan tambahan, bahan penolong or kemasan"
                 )
                 continue
             supplier, evidence = r.get("supplier", ""), r.get("halal_evidence", "")
-            materials.append(MaterialFacts(r["name"], category, supplier, evidence))
+            certificate = r.get("certificate_number", "")
+            valid_until = _date(r.get("valid_until", ""), number, problems)
+            materials.append(
+                MaterialFacts(r["name"], category, supplier, evidence, certificate, valid_until)
+            )
         steps = [
             r["step"]
             for number, r in _rows(book["Proses"], "Proses", problems)
@@ -143,3 +169,29 @@ def _required(
         return True
     problems.append(f"sheet {sheet} row {number}: the {field} is empty")
     return False
+
+
+def _kbli(text: str, number: int, problems: list[str]) -> str:
+    """A KBLI 2020 code (five digits; Excel may have made it a number such as 10792.0)."""
+    code = text.removesuffix(".0")
+    if code and not (len(code) == 5 and code.isdigit()):
+        problems.append(
+            f"sheet Produk row {number}: KBLI {text!r} is not a KBLI 2020 code; "
+            "write its five digits, e.g. 10792"
+        )
+        return ""
+    return code
+
+
+def _date(text: str, number: int, problems: list[str]) -> date | None:
+    """A date cell (Excel's own date, or text YYYY-MM-DD); None when empty."""
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        problems.append(
+            f"sheet Bahan row {number}: Berlaku Sampai {text!r} is not a date; "
+            "write it as YYYY-MM-DD, e.g. 2027-05-31"
+        )
+        return None

@@ -97,6 +97,8 @@ def fill_dossier(office: Office, app_id: int) -> None:
                         "application_id": app_id if spec.scope is Scope.APPLICATION else None,
                         "reference": f"{kind}.pdf",
                         "valid_until": None,
+                        # a letter signed in its filing's year: signed today
+                        "signed_on": office.workflow.today() if spec.signed_in_year_of else None,
                         "added_at": office.clock(),
                         "added_by": None,
                     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL
+from workflow.directory import digest, profile_digests
 from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
 from workflow.persistence.migrate import downgrade, upgrade
 from workflow.persistence.schema import Base
@@ -101,4 +103,52 @@ def test_outbox_rows_written_before_delivery_existed_become_history_never_sent(
     assert "notification" not in inspect(empty_db).get_table_names()
     with empty_db.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM outbox")).scalar() == 1
+    empty_db.dispose()
+
+
+def test_the_reviewer_fields_keep_profile_digests_and_a_downgrade_journals_the_change(
+    empty_db: Engine,
+) -> None:
+    upgrade(empty_db, "0009")
+    with empty_db.begin() as conn:
+        for row in ROWS[:2]:
+            conn.execute(text(row))
+        conn.execute(
+            text(
+                "INSERT INTO umkm_product (umkm_id, position, name, description)"
+                " VALUES (1, 1, 'Sagu lempeng', '250 g')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO umkm_material (umkm_id, position, name, category, supplier,"
+                " halal_evidence) VALUES (1, 1, 'Gula', 'bahan tambahan', 'CV Aren', 'SH')"
+            )
+        )
+    before = digest(
+        [[["Sagu lempeng", "250 g"]], [["Gula", "bahan tambahan", "CV Aren", "SH"]], []]
+    )
+    upgrade(empty_db)
+    with empty_db.begin() as conn:
+        assert profile_digests(conn) == {1: before}  # the journal's digests still hold
+        conn.execute(text("UPDATE umkm_product SET brand = 'SAGU ANA', kbli = '10792'"))
+        conn.execute(
+            text(
+                "UPDATE umkm_material SET halal_certificate_number = 'ID311',"
+                " halal_valid_until = '2029-05-31'"
+            )
+        )
+        assert profile_digests(conn)[1] != before
+    downgrade(empty_db, "0009")
+    assert "brand" not in {c["name"] for c in inspect(empty_db).get_columns("umkm_product")}
+    with empty_db.connect() as conn:
+        entry = conn.execute(
+            text("SELECT seq, action, subject, data, prev_hash FROM journal ORDER BY seq")
+        ).one()
+    data = entry.data if isinstance(entry.data, dict) else json.loads(entry.data)
+    assert (entry.seq, entry.action, entry.subject) == (1, "umkm.profile", "profile:1")
+    assert data["digest"] == before and "0010 downgrade" in data["note"]
+    assert entry.prev_hash == "0" * 64
+    upgrade(empty_db)
+    assert schema_revision(empty_db) == SCHEMA_REVISION == "0010"
     empty_db.dispose()

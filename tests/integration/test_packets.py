@@ -233,7 +233,7 @@ def test_a_code_read_off_paper_resolves_to_its_signed_record(
         trademark_app,
         "DOC_PREPARATION",
     )
-    assert f"{stored.pages} pages" in verdict.message
+    assert f"{stored.pages} halaman" in verdict.message
     filing = document_row(service, "trademark/filing_data")
     enclosed = verify_code(service.db, service.secret, filing.code)
     assert enclosed.ok and "(Data Permohonan Pendaftaran Merek)" in enclosed.message

@@ -29,7 +29,7 @@ __all__ = [
     "sqlite_file",
 ]
 
-SCHEMA_REVISION = "0009"
+SCHEMA_REVISION = "0010"
 """The newest migration; a test checks it against Alembic's head."""
 
 

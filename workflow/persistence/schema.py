@@ -195,6 +195,10 @@ class Product(Base):
     position: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # What BPJPH reviewers ask of each product (schema 0010); None when not given.
+    brand: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))  # e.g. "Roti dan kue"
+    kbli: Mapped[str | None] = mapped_column(String(5))  # KBLI 2020, five digits
 
 
 class Material(Base):
@@ -209,6 +213,9 @@ class Material(Base):
     category: Mapped[str] = mapped_column(String(40))  # bahan baku | tambahan | penolong
     supplier: Mapped[str] = mapped_column(String(200), default="")
     halal_evidence: Mapped[str] = mapped_column(String(300), default="")
+    # The halal certificate of a certified material and its last valid day (schema 0010).
+    halal_certificate_number: Mapped[str | None] = mapped_column(String(60))
+    halal_valid_until: Mapped[date | None] = mapped_column(Date)
 
 
 class ProcessStep(Base):

@@ -112,6 +112,7 @@ HALAL_DETAILS = (
     "verval_date",
     "verval_findings",
     "product_scope",
+    "sihalal_number",
 )
 """The details both halal paths' documents print; ``product_scope`` names the products an
 application covers when the business keeps another open one of the same path."""

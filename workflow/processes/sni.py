@@ -531,6 +531,8 @@ def _definition(version: int) -> ProcessDefinition:
             "nonconformities",
             "corrective_actions",
             "application_number",
+            "lspro_number",
+            "factory_address",
         ),
     )
 

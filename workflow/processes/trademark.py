@@ -586,6 +586,7 @@ TRADEMARK = ProcessDefinition(
         "mark_description",
         "label_file",
         "application_number",
+        "djki_number",
         "refusal_date",
         "refusal_grounds",
         "refusal_letter_number",
