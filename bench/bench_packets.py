@@ -87,7 +87,7 @@ from weasyprint.text.fonts import FontConfiguration
 from bench.common import print_table, rss_mb, versions
 from documents.assemble import combine
 from documents.catalog import packet_documents
-from documents.context import OfficeInfo, PacketContext, build_context
+from documents.context import OfficeInfo, PacketContext, build_context, passed_milestones
 from documents.formatting import roman_month
 from documents.issued import DOCUMENTS, reusable
 from documents.packets import PACKETS, PacketService
@@ -259,7 +259,8 @@ def by_application(transitions: Sequence[Item], parts: int, limit: int) -> list[
 def document_html(renderer: Renderer, name: str, ctx: PacketContext) -> str:
     """The HTML the ``Renderer`` lays out for ``name`` (same arguments)."""
     if renderer.is_static(name):
-        return renderer.html(name, None, ctx.lang, office=ctx.office)
+        passed = passed_milestones(ctx.issued_on)  # as Renderer.document passes them
+        return renderer.html(name, None, ctx.lang, office=ctx.office, passed=passed)
     return renderer.html(name, ctx, ctx.lang, qr=qr_data_uri(ctx.verify_url or ctx.code))
 
 

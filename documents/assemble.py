@@ -1,6 +1,8 @@
 """Documents' pages -> one packet PDF (pikepdf): pages copied as they are, nothing laid out again.
 
-Each document keeps its own fonts and its "Halaman 1 dari N"; the packet's metadata names its
+Each document keeps its own fonts and its "Halaman 1 dari N"; every page is stamped with the
+packet's own number as well, "Halaman paket 3 dari 12" (``documents.packet_numbers``), so a
+missing page shows on paper. The packet's metadata names its
 verification code, and the code is written once more after ``%%EOF``, where PDF readers ignore it
 and where it survives damage to the file's structure (``documents.verify.find_code``).
 """
@@ -12,14 +14,16 @@ from collections.abc import Sequence
 
 import pikepdf
 
+from documents.packet_numbers import stamp
 from documents.render import Pages, RenderedPdf
 
 __all__ = ["combine"]
 
 
-def combine(parts: Sequence[Pages], code: str, keywords: str) -> RenderedPdf:
-    """``parts`` in order as one PDF, its metadata (title, author) from the first part's PDF.
-    Parts that are pages of one PDF open it once."""
+def combine(parts: Sequence[Pages], code: str, keywords: str, lang: str = "id") -> RenderedPdf:
+    """``parts`` in order as one PDF, its metadata (title, author) from the first part's PDF,
+    its pages numbered as the packet's in ``lang``. Parts that are pages of one PDF open it
+    once."""
     if not parts:
         raise ValueError("a packet needs at least one document")
     sources: dict[RenderedPdf, pikepdf.Pdf] = {}
@@ -30,6 +34,7 @@ def combine(parts: Sequence[Pages], code: str, keywords: str) -> RenderedPdf:
                 if source is None:
                     source = sources[part.pdf] = pikepdf.Pdf.open(io.BytesIO(part.pdf.data))
                 packet.pages.extend(source.pages[part.first : part.first + part.count])
+            stamp(packet, lang)
             for key, value in sources[parts[0].pdf].docinfo.items():
                 packet.docinfo[key] = value
             packet.docinfo["/Keywords"] = keywords

@@ -12,6 +12,7 @@ are rendered once per language and office, and reused.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from typing import Any
 import pikepdf
 import segno
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML, Document
 from weasyprint.text import ffi
 from weasyprint.text.fonts import FontConfiguration
@@ -32,11 +34,28 @@ from documents.context import MILESTONES, OfficeInfo, PacketContext, passed_mile
 from documents.fetcher import AssetsOnlyFetcher
 from documents.formatting import long_date, number, rupiah, tr
 
-__all__ = ["ASSETS", "Pages", "RenderedPdf", "Renderer", "rendering_libraries", "template_version"]
+__all__ = [
+    "ASSETS",
+    "Pages",
+    "RenderedPdf",
+    "Renderer",
+    "file_name",
+    "rendering_libraries",
+    "template_version",
+]
 
 ASSETS = Path(__file__).resolve().parent.parent / "templates"
 """Templates, CSS, fonts and images shipped with sertiflow."""
 _STATIC_PREFIX = "guide/"
+
+
+_FILE_NAME_JOINTS = re.compile(r"(?<=[_./\\-])(?=[^_./\\-])")
+
+
+def file_name(name: str) -> Markup:
+    """``name`` (a file name or reference) escaped, with a line-break opportunity after each
+    ``_ - . /``: a narrow column breaks it between its parts, not in the middle of a word."""
+    return Markup("<wbr>").join(escape(part) for part in _FILE_NAME_JOINTS.split(name))
 
 
 _LIBRARIES = ("WeasyPrint", "pydyf", "tinycss2", "cssselect2", "tinyhtml5", "segno", "pikepdf")
@@ -133,12 +152,13 @@ class Renderer:
     def html(self, name: str, ctx: PacketContext | None, lang: str, **extra: Any) -> str:
         """The HTML of document ``name``."""
         template = self.env.get_template(f"{name}.html.j2")
-        helpers: dict[str, Callable[..., str]] = {
+        helpers: dict[str, Callable[..., str | Markup]] = {
             "tr": partial(tr, lang),
             "tanggal": partial(long_date, lang=lang),
             "rupiah": partial(rupiah, lang=lang),
             "angka": partial(number, lang=lang),
             "doc_title": partial(title, lang=lang),
+            "file_name": file_name,
         }
         return template.render(ctx=ctx, lang=lang, milestones=MILESTONES, **helpers, **extra)
 

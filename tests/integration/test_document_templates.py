@@ -1,4 +1,6 @@
-"""Every document template renders, in both languages, from the smallest possible context."""
+"""Every document template renders, in both languages, from the smallest possible context, and
+reads back (pypdf) in its language, with its title, the business or office it is about, and its
+own page numbers matching its page count; a packet numbers its pages as a whole as well."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from documents.assemble import combine
-from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES
+from documents.catalog import CHECKLIST, COVER, PER_PACKET, TITLES, title
 from documents.context import ApplicationInfo, OfficeInfo, PacketContext, UmkmInfo
 from documents.packets import office_from_settings
 from documents.render import Renderer, qr_data_uri
@@ -40,7 +42,17 @@ def minimal(name: str, lang: str) -> PacketContext:
         lang=lang,
         office=OFFICE,
         umkm=UmkmInfo(
-            "8120000000001", "U", "P", "umkm", "mikro", "Kota Ambon", "", "", "", None, ""
+            "8120000000001",
+            "Kue Sagu Ina",
+            "Ina Latuconsina",
+            "umkm",
+            "mikro",
+            "Kota Ambon",
+            "",
+            "",
+            "",
+            None,
+            "",
         ),
         application=ApplicationInfo(
             1,
@@ -85,11 +97,36 @@ def test_every_document_a_stage_names_is_shipped_with_a_title(name: str) -> None
 @pytest.mark.parametrize("lang", ["id", "en"])
 @pytest.mark.parametrize("name", referenced())
 def test_every_document_renders_from_a_minimal_context(name: str, lang: str) -> None:
-    document = RENDERER.document(name, minimal(name, lang))
+    ctx = minimal(name, lang)
+    document = RENDERER.document(name, ctx)
     assert document.pages >= 1 and document.data.startswith(b"%PDF-")
     assert RENDERER.fetcher.refused == []
     fonts = embedded_fonts(document.data)  # the shipped ones only, logo included
     assert fonts and all(font.startswith("Sertiflow-") for font in fonts), fonts
+    texts = page_texts(document.data)
+    assert len(texts) == document.pages
+    assert document.pages <= (6 if RENDERER.is_static(name) else 3)  # nothing to fill pages
+    page, of = PAGE_WORDS[lang]
+    foreign = PAGE_WORDS["en" if lang == "id" else "id"]
+    for number, text in enumerate(texts, 1):
+        assert f"{page} {number} {of} {document.pages}" in text, (number, text[-200:])
+        assert f"{foreign[0]} {number} {foreign[1]}" not in text
+    whole = " ".join(texts)
+    titled = PdfReader(io.BytesIO(document.data)).metadata
+    assert titled is not None and (titled.title or "").startswith(title(name, lang))
+    if RENDERER.is_static(name):
+        assert OFFICE.name in whole
+    else:
+        assert ctx.umkm.name in whole and ctx.code in whole
+        assert "8120000000001" in whole or name.startswith(("common/", "trademark/"))
+
+
+PAGE_WORDS = {"id": ("Halaman", "dari"), "en": ("Page", "of")}
+
+
+def page_texts(data: bytes) -> list[str]:
+    """Each page's text, its runs of white space made one space."""
+    return [" ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(data)).pages]
 
 
 def test_a_static_guide_is_laid_out_once_and_reused() -> None:
@@ -116,10 +153,26 @@ def test_a_packets_own_documents_are_written_as_one_pdf_and_joined_in_order() ->
     packet = combine([cover, guide, letter, checklist], ctx.code, "sertiflow")
     texts = [page.extract_text() for page in PdfReader(io.BytesIO(packet.data)).pages]
     assert packet.pages == len(texts) == cover.count + guide.count + letter.count + checklist.count
-    assert "Kepada Yth." in texts[0] and "Halaman 1 dari 1" in texts[0]
+    addressee = f"Yth. {ctx.umkm.owner_name}, {ctx.umkm.name}"
+    assert addressee in " ".join(texts[0].split()) and "Halaman 1 dari 1" in texts[0]
     assert "panduan sertifikasi halal" in texts[cover.count].lower()
     assert "permohonan sertifikasi halal" in texts[cover.count + guide.count].lower()
     assert "Keadaan per" in texts[-1] and "Halaman 1 dari 1" in texts[-1]
+    for number, text in enumerate(texts, 1):  # the packet's own numbers, on every page
+        assert f"Halaman paket {number} dari {packet.pages}" in " ".join(text.split())
+    assert embedded_fonts(packet.data) == embedded_fonts(cover.pdf.data) | embedded_fonts(
+        guide.pdf.data
+    )  # the stamp's font is the shipped Sertiflow-Sans, nothing else
+
+
+def test_an_english_packet_numbers_its_pages_in_english() -> None:
+    ctx = minimal("halal/application_letter", "en")
+    parts = RENDERER.documents([COVER, "halal/application_letter", CHECKLIST], ctx)
+    packet = combine(parts, ctx.code, "sertiflow", "en")
+    texts = page_texts(packet.data)
+    assert packet.pages == len(texts) >= 3
+    for number, text in enumerate(texts, 1):
+        assert f"Packet page {number} of {packet.pages}" in text and "paket" not in text
 
 
 @pytest.mark.parametrize(
@@ -169,9 +222,9 @@ def letterhead_height(name: str, code: str) -> float:
 def test_the_letterhead_is_as_tall_whatever_the_verification_code(code: str) -> None:
     """Some codes once dropped under the QR code (by their letters and where they may break),
     and the taller letterhead pushed a one-page pledge onto a second page."""
-    assert letterhead_height("halal/ikrar", code) == letterhead_height(
-        "halal/ikrar", "SF-IIII-IIII"
-    )
+    assert letterhead_height("halal/completion_letter", code) == letterhead_height(
+        "halal/completion_letter", "SF-IIII-IIII"
+    )  # the pledge is the UMKM's own letter now: the office's letterhead is not on it
 
 
 def test_rewording_an_email_or_a_web_page_does_not_reissue_packets_but_a_document_template_does(
