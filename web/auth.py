@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from web.app import web_of
 from web.forms import BodyTooLarge, FormRefused, read_form
+from web.login_return import NEXT_FIELD, safe_next, to_login
 from web.security import LOG, count_attempts, forget_failures, note_attempt
 from web.sessions import end_session, start_session
 from workflow.accounts import MAX_PASSWORD, check_password
@@ -65,7 +66,7 @@ def home(request: Request) -> Response:
     web = web_of(request)
     user = web.signed_in(request)
     if user is None:
-        return RedirectResponse("/masuk", status_code=303)
+        return to_login(request)
     if user.role is Role.UMKM:
         return RedirectResponse("/saya", status_code=303)
     return web.page(request, "home.html.j2", private=True)
@@ -75,9 +76,12 @@ def home(request: Request) -> Response:
 def login_form(request: Request) -> Response:
     """The login page."""
     web = web_of(request)
+    wanted = safe_next(request.query_params.get(NEXT_FIELD))
     if web.signed_in(request) is not None:
-        return RedirectResponse("/", status_code=303)
-    return web.page(request, "login.html.j2", error=None, username="", wait_minutes=0)
+        return RedirectResponse(wanted, status_code=303)
+    return web.page(
+        request, "login.html.j2", error=None, username="", wait_minutes=0, next_path=wanted
+    )
 
 
 @router.post("/masuk")
@@ -88,6 +92,7 @@ async def login(request: Request) -> Response:
     if isinstance(form, Response):
         return form
     username = str(form.get("username") or "").strip().lower()[:64]
+    wanted = safe_next(form.get(NEXT_FIELD))
     password = str(form.get("password") or "")
     client = client_of(request)
     now = web.now()
@@ -120,6 +125,7 @@ async def login(request: Request) -> Response:
             error="throttled",
             username=username,
             wait_minutes=minutes,
+            next_path=wanted,
         )
         response.headers["Retry-After"] = str(minutes * 60)
         return response
@@ -129,14 +135,20 @@ async def login(request: Request) -> Response:
     if login is None:
         LOG.warning("denied: failed login for user %r from %s", username, client)
         return web.page(
-            request, "login.html.j2", status=401, error="wrong", username=username, wait_minutes=0
+            request,
+            "login.html.j2",
+            status=401,
+            error="wrong",
+            username=username,
+            wait_minutes=0,
+            next_path=wanted,
         )
     await run_in_threadpool(forget_failures, web.db, username)  # this attempt's row too
     old = request.cookies.get(web.session_cookie)
     await run_in_threadpool(end_session, web.db, old)  # a planted session never becomes ours
     token = await run_in_threadpool(start_session, web.db, login, now, web.limits)
     LOG.info("login: %s (%s) from %s", login.username, login.role.value, client)
-    signed_in = RedirectResponse("/", status_code=303)
+    signed_in = RedirectResponse(wanted, status_code=303)
     web.set_cookie(signed_in, web.session_cookie, token, web.limits.session_hours * 3600)
     web.set_cookie(signed_in, web.csrf_cookie, secrets.token_urlsafe(32), None)
     return signed_in

@@ -23,6 +23,7 @@ from documents.verify import is_code
 from web.app import Web, web_of
 from web.auth import client_of
 from web.i18n import local_time
+from web.login_return import to_login
 from web.security import LOG
 from web.status import business_status, packet_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
@@ -105,7 +106,7 @@ def own_status(request: Request) -> Response:
     web = web_of(request)
     user = web.signed_in(request)
     if user is None:
-        return RedirectResponse("/masuk", status_code=303)
+        return to_login(request)
     if user.role is not Role.UMKM or user.umkm_id is None:
         return RedirectResponse("/", status_code=303)
     return _status_page(web, request, user.umkm_id, "/paket")
@@ -154,7 +155,7 @@ def packet_signed_in(request: Request, code: str) -> Response:
     web = web_of(request)
     user = web.signed_in(request)
     if user is None:
-        return RedirectResponse("/masuk", status_code=303)
+        return to_login(request)
     packet = None
     if is_code(code):
         with reading(web.db).connect() as conn:

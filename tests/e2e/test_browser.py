@@ -210,7 +210,7 @@ def test_a_umkm_owner_logs_in_sees_its_business_and_logs_out(server: Server, pho
     phone.get_by_role("button", name="Keluar (ana)").click()
     expect(phone).to_have_url(f"{server.url}/masuk")
     phone.goto(f"{server.url}/saya")
-    expect(phone).to_have_url(f"{server.url}/masuk")  # the session is gone
+    expect(phone).to_have_url(f"{server.url}/masuk?lanjut=%2Fsaya")  # the session is gone
 
 
 def test_a_visitor_verifies_a_code_and_uploads_the_packet(server: Server, phone: object) -> None:

@@ -80,15 +80,17 @@ def test_a_signed_in_umkm_user_sees_the_same_page_for_its_business(web: WebOffic
     assert download.status_code == 200 and download.content.startswith(b"%PDF-")
 
 
-def test_a_consultant_signs_in_to_a_start_page_that_says_what_is_not_built(
-    web: WebOffice,
-) -> None:
+def test_a_consultant_signs_in_to_a_start_page_linking_the_workspace(web: WebOffice) -> None:
     client = web_client(web.app())
     assert log_in(client, web.office.consultant) == 303
     home = client.get("/")
     assert home.status_code == 200 and "Rina Latuconsina" in home.text
-    assert "belum tersedia" in home.text
+    assert 'href="/kerja"' in home.text and "Pekerjaan hari ini" in home.text
+    assert 'href="/admin"' not in home.text  # the dashboard is an admin's
     assert client.get("/saya").headers["location"] == "/"
+    admin = web_client(web.app())
+    assert log_in(admin, web.office.admin) == 303
+    assert 'href="/admin"' in admin.get("/").text
 
 
 def test_the_status_page_is_light_enough_for_a_slow_phone(web: WebOffice) -> None:
@@ -187,7 +189,7 @@ def test_only_the_user_or_an_admin_sets_a_password_and_a_weak_one_is_refused(
     client = web_client(web.app())
     assert log_in(client, "ana") == 303
     set_password(db, "ana", "kopi-rempah-banda", acting="ana", now=now)
-    assert client.get("/saya").headers["location"] == "/masuk"  # its sessions ended
+    assert client.get("/saya").headers["location"] == "/masuk?lanjut=%2Fsaya"  # sessions ended
     assert log_in(web_client(web.app()), "ana") == 401
     assert log_in(web_client(web.app()), "ana", "kopi-rempah-banda") == 303
 
@@ -236,7 +238,7 @@ def test_schema_0008_downgrades_and_upgrades_again_with_the_journal_clean(
 ) -> None:
     from sqlalchemy import inspect
 
-    from workflow.persistence.database import schema_revision
+    from workflow.persistence.database import SCHEMA_REVISION, schema_revision
     from workflow.persistence.migrate import downgrade, upgrade
 
     db = web.office.db
@@ -251,7 +253,7 @@ def test_schema_0008_downgrades_and_upgrades_again_with_the_journal_clean(
     assert schema_revision(db) == "0007"
     assert "web_session" not in inspect(db).get_table_names()
     upgrade(db)
-    assert schema_revision(db) == "0008"
+    assert schema_revision(db) == SCHEMA_REVISION  # 0008 and every later one again
     assert problems() == []  # the downgrade journalled that the hashes went
     assert log_in(web_client(web.app()), "ana") == 401  # nobody has a password now
 

@@ -98,7 +98,7 @@ def test_login_sets_a_new_httponly_samesite_session_that_logout_ends(web: WebOff
     assert client.post("/keluar", data={"csrf_token": csrf_of(page.text)}).status_code == 303
     replay = web_client(web.app())  # the old cookie, kept by a thief, opens nothing now
     replay.cookies.set("sertiflow_session", value)
-    assert replay.get("/saya").headers["location"] == "/masuk"
+    assert replay.get("/saya").headers["location"] == "/masuk?lanjut=%2Fsaya"
 
 
 def test_cookies_are_secure_and_host_bound_in_production(web: WebOffice) -> None:
@@ -246,7 +246,10 @@ def test_a_signed_in_umkm_cannot_download_another_business_packet(
     assert log_in(consultant, "rina") == 303
     assert consultant.get(f"/paket/{web.packet.code}").status_code == 200
     anonymous = web_client(web.app())
-    assert anonymous.get(f"/paket/{web.packet.code}").headers["location"] == "/masuk"
+    assert (
+        anonymous.get(f"/paket/{web.packet.code}").headers["location"]
+        == f"/masuk?lanjut=%2Fpaket%2F{web.packet.code}"
+    )
 
 
 def test_verification_lookups_are_limited_per_address(
@@ -301,11 +304,11 @@ def test_a_session_ends_when_idle_too_long_or_when_its_user_is_deactivated(
     web.office.clock.advance(minutes=119)
     assert client.get("/saya").status_code == 200  # in use: the idle clock starts again
     web.office.clock.advance(minutes=121)
-    assert client.get("/saya").headers["location"] == "/masuk"
+    assert client.get("/saya").headers["location"] == "/masuk?lanjut=%2Fsaya"
     assert log_in(client, "ana") == 303
     with web.office.db.begin() as conn:
         conn.execute(update(User).where(User.username == "ana").values(active=False))
-    assert client.get("/saya").headers["location"] == "/masuk"
+    assert client.get("/saya").headers["location"] == "/masuk?lanjut=%2Fsaya"
 
 
 def test_a_session_ends_after_twelve_hours_however_active(web: WebOffice) -> None:
@@ -315,7 +318,7 @@ def test_a_session_ends_after_twelve_hours_however_active(web: WebOffice) -> Non
         web.office.clock.advance(hours=1)
         assert client.get("/saya").status_code == 200
     web.office.clock.advance(hours=1)
-    assert client.get("/saya").headers["location"] == "/masuk"
+    assert client.get("/saya").headers["location"] == "/masuk?lanjut=%2Fsaya"
 
 
 def test_status_tokens_are_kept_out_of_the_access_log(web: WebOffice) -> None:
