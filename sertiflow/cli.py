@@ -68,8 +68,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
         "sertiflow.cli_web:serve",
         "Run the web app: login, the UMKM status page, the public verification page.",
     ),
-    # the user group of cli_apps, with ``passwd`` (the web login) added by cli_web
-    "user": ("sertiflow.cli_web:user", "Admins, consultants and UMKM accounts."),
+    # the user group of cli_apps, with ``passwd`` (cli_web) and the API tokens (cli_tokens)
+    "user": ("sertiflow.cli_tokens:user", "Admins, consultants and UMKM accounts."),
     "worker": (
         "sertiflow.cli_workers:worker",
         "Deliver effects: a Celery worker when SERTIFLOW_BROKER_URL is set, else the embedded "

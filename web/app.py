@@ -178,7 +178,7 @@ def create_app(
     limits: Limits | None = None,
 ) -> FastAPI:
     """The web app for ``settings`` (on ``db`` when the caller has an engine already)."""
-    from web import auth, status_pages, verify_pages
+    from web import admin_pages, api, auth, status_pages, verify_pages
 
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactStatusTokens) for f in access.filters):
@@ -188,15 +188,20 @@ def create_app(
     web = Web(settings, engine, workflow, limits or Limits(), clock)
     app = FastAPI(
         title="sertiflow",
-        docs_url=None,  # the JSON API and its OpenAPI document are not built yet
+        docs_url=None,  # the pages have none; the JSON API's is /api/v1/openapi.json
         redoc_url=None,
         openapi_url=None,
     )
     app.state.web = web
     app.mount("/static", StaticFiles(directory=TEMPLATES / "static"), name="static")
+    app.mount("/api/v1", api.create_api(web), name="api")  # with its own OpenAPI document
     app.include_router(auth.router)
     app.include_router(status_pages.router)
     app.include_router(verify_pages.router)
+    app.include_router(admin_pages.router)
+    from web import workspace_pages
+
+    app.include_router(workspace_pages.router)
 
     @app.middleware("http")
     async def headers(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Result, Select, Table, Text, select, type_coerce
 
 from workflow.accounts import password_digest, password_subject
+from workflow.api_tokens import tokens_digests
 from workflow.audit import IMAGE_COLUMNS, ChainProblem, loaded, plain, verify_chain
 from workflow.directory import (
     EMPTY_PROFILE,
@@ -115,6 +116,8 @@ def verify_audit(
                 "password:", passwords, {k: v for k, v in journal.digests.items() if v}
             )
         )
+        # API tokens (schema 0009): each user's as a digest, journalled at every change.
+        problems.extend(_compare_digests("api_token:", tokens_digests(conn), journal.digests))
         for records in (PACKETS, DOCUMENTS):
             query = select(records.c.code, records.c.content_hash)
             files = {f"{records.name}:{code}": sha for code, sha in conn.execute(query)}
