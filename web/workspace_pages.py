@@ -61,6 +61,8 @@ _FORM_BYTES = 16 * 1024
 _NOTE_LENGTH = 2000
 _MAX_PAGE = 200
 _DUE = ("overdue", "today", "week")
+TODAY_PER_SECTION = 50
+"""Applications each part of the day lists (nearest deadline first); the queue has the rest."""
 
 
 # --------------------------------------------------------------------------- today
@@ -76,7 +78,12 @@ def today_page(request: Request) -> Response:
     lang = web.lang(request)
     with reading(web.db).connect() as conn:
         day = agenda(
-            conn, web.workflow.registry, actor_of(user), web.today(), web.workflow.calendar
+            conn,
+            web.workflow.registry,
+            actor_of(user),
+            web.today(),
+            web.workflow.calendar,
+            per_section=TODAY_PER_SECTION,
         )
         unread = unread_count(conn, user.user_id)
     for entries in day.sections.values():

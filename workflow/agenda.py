@@ -53,10 +53,12 @@ class Agenda:
     week_ends: date
     scope: str
     sections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+    """How many applications each section holds: more than it lists when it was cut short."""
 
     def counts(self) -> dict[str, int]:
-        """How many applications each section holds."""
-        return {name: len(self.sections.get(name, [])) for name in SECTIONS}
+        """How many applications each section holds (all of them, listed or not)."""
+        return {name: self.totals.get(name, len(self.sections.get(name, []))) for name in SECTIONS}
 
 
 def _scope(actor: Actor, today: date) -> ColumnElement[bool]:
@@ -85,8 +87,12 @@ def agenda(
     actor: Actor,
     today: date,
     calendar: WorkingCalendar,
+    *,
+    per_section: int | None = None,
 ) -> Agenda:
-    """``actor``'s day on ``today`` (the office's date)."""
+    """``actor``'s day on ``today`` (the office's date). With ``per_section``, each section
+    lists at most that many (the nearest deadlines) and counts the rest: a page stays quick
+    for a consultant holding thousands."""
     a = APPLICATIONS
     last = week_end(today, calendar)
     query = (
@@ -101,18 +107,14 @@ def agenda(
         .order_by(a.c.deadline.is_(None), a.c.deadline, a.c.id)
     )
     sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
+    totals = dict.fromkeys(SECTIONS, 0)
     for row in conn.execute(query).mappings():
-        entry = describe_application(row, registry, today, calendar)
         definition = registry.get(row["process_key"], row["process_version"])
-        court = Court(entry["court"])
-        deadline: date | None = entry["deadline"]
-        entry["yours"] = _yours(actor, court, entry["consultant"])
-        entry["next_triggers"] = [
-            t.trigger for t in definition.transitions_from(row["state"]) if actor.role in t.roles
-        ]
+        yours = _yours(actor, definition.states[row["state"]].court, row["consultant"])
+        deadline: date | None = row["deadline"]
         if deadline is not None and deadline < today:
             section = "overdue"
-        elif not entry["yours"]:
+        elif not yours:
             section = "waiting"
         elif deadline == today:
             section = "due_today"
@@ -120,5 +122,15 @@ def agenda(
             section = "this_week"
         else:
             section = "later"
+        totals[section] += 1
+        if per_section is not None and len(sections[section]) >= per_section:
+            continue
+        entry = describe_application(row, registry, today, calendar)
+        entry["yours"] = yours
+        entry["next_triggers"] = [
+            t.trigger for t in definition.transitions_from(row["state"]) if actor.role in t.roles
+        ]
         sections[section].append(entry)
-    return Agenda(actor.username, actor.role.value, today, last, _SCOPE[actor.role], sections)
+    return Agenda(
+        actor.username, actor.role.value, today, last, _SCOPE[actor.role], sections, totals
+    )

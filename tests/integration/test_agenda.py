@@ -170,3 +170,28 @@ def test_app_list_refuses_what_does_not_exist(
 def test_the_office_court_is_the_consultants_side() -> None:
     assert court_named("office") is Court.CONSULTANT
     assert set(COURT_NAMES) == {"umkm", "consultant", "agency", "office"}
+
+
+def test_a_day_cut_short_lists_the_nearest_deadlines_and_counts_them_all(office: Office) -> None:
+    """The web page asks for at most so many a section: a consultant holding thousands still
+    sees every count, and the nearest deadlines listed, in the same order."""
+    apps = [office.workflow.open_application(office.nib, "trademark", office.consultant)]
+    office.clock.advance(days=1)  # a later deadline for the next two
+    apps += [
+        office.workflow.open_application(office.other_nib, "trademark", office.consultant),
+        office.workflow.open_application(office.other_nib, "halal_regular", office.consultant),
+    ]
+    with reading(office.db).connect() as conn:
+        short = agenda(
+            conn,
+            office.workflow.registry,
+            acting_user(conn, office.consultant),
+            office.workflow.today(),
+            office.workflow.calendar,
+            per_section=2,
+        )
+    whole = _day(office, office.consultant)
+    assert whole.counts()["this_week"] == short.counts()["this_week"] == 3
+    assert _ids(whole, "this_week") == apps
+    assert _ids(short, "this_week") == apps[:2]
+    assert short.sections["this_week"][0]["working_days_left"] is not None  # described in full

@@ -28,6 +28,7 @@ from tests.web_support import (
     seed_web_office,
     web_client,
 )
+from web import workspace_pages
 from web.security import Limits
 from web.uploads import MAX_PIXELS, UploadRefused, check_upload, clean_filename
 from web.workspace import queue_page, stored_hash
@@ -122,6 +123,16 @@ def test_today_puts_overdue_work_first_and_waiting_work_last(web: WebOffice) -> 
     later = signed_in(web, web.office.consultant).get("/kerja").text  # the old session idled out
     assert later.index("Terlambat") < later.index(f'href="/aplikasi/{web.halal_app}"')
     assert "terlambat" in later and "hari kerja" in later
+
+
+def test_today_lists_the_nearest_of_a_long_section_and_links_the_rest(
+    web: WebOffice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspace_pages, "TODAY_PER_SECTION", 1)
+    page = signed_in(web, web.office.consultant).get("/kerja").text
+    assert "1 terdekat dari 3." in page  # the three in document preparation wait on the UMKM
+    assert page.count('href="/aplikasi/') == 1
+    assert 'href="/antrian">Semuanya di antrean</a>' in page
 
 
 def test_an_admin_today_holds_the_overdue_applications_of_every_consultant(web: WebOffice) -> None:
