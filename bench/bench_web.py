@@ -181,17 +181,22 @@ async def _hammer(
     latencies: list[float] = []
     errors = 0
     limits = httpx.Limits(max_connections=users, max_keepalive_connections=users)
-    async with httpx.AsyncClient(base_url=base, cookies=cookies, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base, cookies=cookies, limits=limits, timeout=60.0
+    ) as client:
         end = time.monotonic() + seconds
 
         async def user() -> None:
             nonlocal errors
             while time.monotonic() < end:
                 start = time.perf_counter()
-                answer = await client.get(page.path)
+                try:
+                    answer = await client.get(page.path)
+                    failed = answer.status_code != 200
+                except httpx.TimeoutException:  # counted, and measured as what it cost
+                    failed = True
                 latencies.append((time.perf_counter() - start) * 1000)
-                if answer.status_code != 200:
-                    errors += 1
+                errors += failed
 
         await asyncio.gather(*(user() for _ in range(users)))
     return latencies, errors
@@ -243,6 +248,10 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> list[F
             ]
         finally:
             stop(process)
+            if args.logs is not None:  # the server's log, to see what an error was
+                args.logs.mkdir(parents=True, exist_ok=True)
+                log = workdir / f"serve-{backend}.log"
+                (args.logs / log.name).write_text(log.read_text())
 
 
 def _free_port() -> int:
@@ -264,6 +273,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--logs", type=Path, default=None, help="keep the servers' logs here")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     import tempfile
