@@ -153,12 +153,9 @@ def populate(db: sa.Engine, n_apps: int, n_audit: int, rng: random.Random) -> No
                 batch = []
         if batch:
             conn.execute(sa.insert(AUDIT), batch)
-    with db.connect() as conn:
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql("COMMIT")
-            conn.exec_driver_sql("VACUUM ANALYZE")
+    with db.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        # PostgreSQL's VACUUM runs outside any transaction block
+        conn.exec_driver_sql("ANALYZE" if conn.dialect.name == "sqlite" else "VACUUM ANALYZE")
 
 
 def bare_group_by(db: sa.Engine) -> None:
