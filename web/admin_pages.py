@@ -11,7 +11,8 @@ mounted on this module's router.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import timedelta
+from typing import Any, cast
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -57,16 +58,24 @@ def _problem(request: Request, problem: str) -> Response:
 
 
 def _backlog(web: Web, process: str | None) -> Backlog:
+    """The backlog figures, computed at most every ``Limits.dashboard_seconds`` (the page says
+    as of when): every admin's refresh would otherwise read the whole pipeline again."""
+    now = web.now()
+    held = web.memo.get(("backlog", process))
+    if held is not None and timedelta(0) <= now - held[0] < web.limits.dashboard_age:
+        return cast(Backlog, held[1])
     with reading(web.db).connect() as conn:
-        return compute_backlog(
+        figures = compute_backlog(
             conn,
             web.workflow.registry,
-            web.now(),
+            now,
             web.today(),
             process,
             web.settings.policy,
             web.settings.delivery.sni_surveillance_months,
         )
+    web.memo[("backlog", process)] = (now, figures)
+    return figures
 
 
 @router.get("")

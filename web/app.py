@@ -55,6 +55,8 @@ class Web:
     limits: Limits
     clock: Callable[[], datetime] = utcnow
     env: Environment = field(init=False)
+    memo: dict[object, tuple[datetime, object]] = field(init=False, default_factory=dict)
+    """Figures shared between requests for a while (the dashboard's backlog), with when."""
 
     def __post_init__(self) -> None:
         env = Environment(

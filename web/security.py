@@ -64,6 +64,12 @@ class Limits:
     upload_bytes: int = 20 * 1024 * 1024  # a packet with scans stays well under this
     session_hours: int = 12  # then log in again, however active
     idle_minutes: int = 120  # an unattended PC's session ends
+    dashboard_seconds: int = 60  # the dashboard's figures are computed at most this often
+
+    @property
+    def dashboard_age(self) -> timedelta:
+        """How long the dashboard's figures are shown before they are computed again."""
+        return timedelta(seconds=self.dashboard_seconds)
 
 
 class RedactStatusTokens(logging.Filter):

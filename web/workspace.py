@@ -340,11 +340,13 @@ def trigger_views(
     app_id: int,
     username: str,
     lang: str = "id",
+    conn: Connection | None = None,
 ) -> tuple[TriggerView, ...]:
     """The triggers from ``state``: who may fire each, its fields, and what blocks it, as the
-    engine's ``options`` judges them for ``username`` (stage names in ``lang``)."""
+    engine's ``options`` judges them for ``username`` (stage names in ``lang``; read on
+    ``conn`` when given)."""
     views = []
-    for option in workflow.options(app_id, username):
+    for option in workflow.options(app_id, username, conn):
         rule = definition.transition(option.trigger, state)
         if rule is None:  # the application moved between the two reads
             continue
@@ -443,7 +445,7 @@ def application_page(
         ),
         deadline=deadline_of(definition, app, workflow.policy, today, workflow.calendar),
         timeline=timeline(conn, definition, app_id, lang),
-        triggers=trigger_views(workflow, definition, app.state, app_id, actor.username, lang),
+        triggers=trigger_views(workflow, definition, app.state, app_id, actor.username, lang, conn),
         packets=packets_of(conn, definition, app_id, lang),
         evidence=evidence_of(conn, definition, app, today, lang),
         stage_has_packet=bool(definition.states[app.state].documents),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -533,10 +533,13 @@ class Engine:
         )
 
     # --------------------------------------------------------------------------- reading
-    def options(self, app_id: int, username: str) -> list[TriggerOption]:
+    def options(
+        self, app_id: int, username: str, conn: Connection | None = None
+    ) -> list[TriggerOption]:
         """Every trigger from the application's state: may this user fire it, and what blocks
-        it now (missing evidence, guards)."""
-        with reading(self.db).connect() as conn:
+        it now (missing evidence, guards). Read on ``conn`` when the caller holds one: a
+        request holding a connection while it waits for a second can exhaust the pool."""
+        with nullcontext(conn) if conn is not None else reading(self.db).connect() as conn:
             actor, app = self._actor_and_application(conn, username, app_id)
             if actor.role is Role.UMKM and app.umkm_id != actor.umkm_id:
                 raise NotPermitted(f"{username} may see only its own business's applications")

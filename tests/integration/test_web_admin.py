@@ -21,6 +21,7 @@ from tests.support import Office
 from tests.web_support import WebOffice, csrf_of, log_in, seed_web_office, web_client
 from web.admin_csv import csv_text, safe_cell
 from web.admin_figures import TABLES
+from web.security import Limits
 from workers import outbox
 from workflow.errors import NotPermitted
 from workflow.journal import JOURNAL
@@ -179,6 +180,24 @@ def test_the_dashboard_shows_the_engines_backlog_figures(web: WebOffice) -> None
         assert "unknown process 'kopi'; known processes: halal_regular" in html.unescape(
             unknown.text
         )
+
+
+def test_the_dashboard_figures_are_computed_at_most_once_a_minute_and_say_when(
+    web: WebOffice,
+) -> None:
+    client = _admin(web)
+    three = '<span class="tile-figure">3</span> permohonan terbuka'
+    first = client.get("/admin").text
+    assert three in first
+    web.office.workflow.open_application(web.office.nib, "sni", web.office.consultant)
+    web.office.clock.advance(seconds=59)
+    assert client.get("/admin").text == first  # the same figures, as of the same time
+    web.office.clock.advance(seconds=1)
+    assert '<span class="tile-figure">4</span> permohonan terbuka' in client.get("/admin").text
+    fresh = web_client(web.app(limits=Limits(dashboard_seconds=0)))
+    assert log_in(fresh, web.office.admin) == 303
+    web.office.workflow.open_application(web.office.other_nib, "sni", web.office.consultant)
+    assert '<span class="tile-figure">5</span> permohonan terbuka' in fresh.get("/admin").text
 
 
 def test_the_csv_export_is_a_proper_attachment_and_defuses_formulas(web: WebOffice) -> None:

@@ -16,7 +16,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert, select
+from sqlalchemy import create_engine, insert, select
+from sqlalchemy.pool import QueuePool
 
 from tests.support import Office
 from tests.web_support import (
@@ -28,7 +29,7 @@ from tests.web_support import (
     seed_web_office,
     web_client,
 )
-from web import workspace_pages
+from web import create_app, workspace_pages
 from web.security import Limits
 from web.uploads import MAX_PIXELS, UploadRefused, check_upload, clean_filename
 from web.workspace import queue_page, stored_hash
@@ -524,3 +525,20 @@ def test_notifications_are_the_users_own_and_can_be_marked_read(web: WebOffice) 
     assert read[mine] is not None and read[theirs] is None  # another's is never touched
     refused = client.post("/pemberitahuan/baca", data={"csrf_token": token, "id": "x"})
     assert refused.status_code == 400
+
+
+def test_an_application_page_needs_one_database_connection(web: WebOffice) -> None:
+    """A request that held a connection while it waited for a second one emptied the pool
+    under 20 concurrent users (30 s waits, then errors): with a pool of one connection and no
+    overflow, the page still answers at once."""
+    single = create_engine(
+        web.office.db.url, pool_size=1, max_overflow=0, pool_timeout=2, poolclass=QueuePool
+    )
+    try:
+        app = create_app(web.settings, db=single, clock=web.office.clock)
+        client = web_client(app)
+        assert log_in(client, web.office.consultant) == 303
+        page = client.get(f"/aplikasi/{web.halal_app}")
+        assert page.status_code == 200 and "maju" in page.text
+    finally:
+        single.dispose()
