@@ -29,6 +29,9 @@ class WorkingCalendar:
         # A due date depends only on the start day and the deadline: every transition on the
         # same day asks the same few questions.
         self._due: dict[tuple[date, Deadline], date] = {}
+        # Per year, the working days up to and including each day of it (index: day of year
+        # less one): counting working days between two dates is then two lookups a year apart.
+        self._open_by_day: dict[int, list[int]] = {}
 
     def closed_reason(self, day: date) -> str | None:
         """Why the office is closed on ``day`` (holiday name, weekend), or None if it is open."""
@@ -59,11 +62,23 @@ class WorkingCalendar:
         """Working days in (start, end]; negative when ``end`` is before ``start``."""
         if end < start:
             return -self.working_days_between(end, start)
-        return sum(
-            1
-            for offset in range(1, (end - start).days + 1)
-            if self.is_working_day(start + timedelta(days=offset))
-        )
+        whole_years = sum(self._open_in(year)[-1] for year in range(start.year, end.year))
+        return whole_years + self._open_up_to(end) - self._open_up_to(start)
+
+    def _open_up_to(self, day: date) -> int:
+        """Working days from 1 January of ``day``'s year to ``day``, both included."""
+        return self._open_in(day.year)[day.timetuple().tm_yday - 1]
+
+    def _open_in(self, year: int) -> list[int]:
+        counts = self._open_by_day.get(year)
+        if counts is None:
+            counts, running, day = [], 0, date(year, 1, 1)
+            while day.year == year:
+                running += self.is_working_day(day)
+                counts.append(running)
+                day += timedelta(days=1)
+            self._open_by_day[year] = counts
+        return counts
 
     def due(self, start: date, deadline: Deadline) -> date:
         """The last day of ``deadline`` counted from ``start``."""

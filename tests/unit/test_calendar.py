@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflow.calendar import WorkingCalendar
 from workflow.model import Deadline, Unit
@@ -122,3 +124,23 @@ def test_a_new_calendar_names_holidays_in_indonesian() -> None:
     assert calendar.closed_reason(date(2026, 3, 20)) == "Cuti Bersama Hari Raya Idul Fitri"
     assert calendar.closed_reason(date(2026, 3, 21)) == "Hari Raya Idul Fitri"  # a Saturday
     assert calendar.closed_reason(date(2026, 8, 17)) == "Hari Kemerdekaan Republik Indonesia"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(2023, 1, 1), max_value=date(2028, 12, 31)),
+    span=st.integers(min_value=-900, max_value=900),
+)
+def test_working_days_between_is_the_day_by_day_count_across_years(start: date, span: int) -> None:
+    """The per-year running counts give what counting day by day gives, weekends, holidays,
+    cuti bersama and the office's own closed days included, forwards and backwards."""
+    end = start + timedelta(days=span)
+    low, high = min(start, end), max(start, end)
+    counted = sum(
+        OFFICE.is_working_day(low + timedelta(days=offset))
+        for offset in range(1, (high - low).days + 1)
+    )
+    assert OFFICE.working_days_between(start, end) == (counted if end >= start else -counted)
+
+
+OFFICE = WorkingCalendar([date(2026, 12, 31), date(2027, 1, 4)])
