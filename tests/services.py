@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -225,3 +226,43 @@ def processes(tmp_path: Path) -> Iterator[Processes]:
         yield started
     finally:
         started.stop_all()
+
+
+def answers(url: str) -> bool:
+    """Whether the web app at ``url`` answers its health check."""
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def serving(
+    folder: Path, env: Mapping[str, str], *options: str, port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``sertiflow serve`` on a loopback ``port`` (a free one unless given) with ``env`` over
+    this process's environment, logging to ``folder/serve.log``: its address and process once
+    it answers; stopped by its process id (SIGTERM, then SIGKILL after 15 s) at the end."""
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "sertiflow", "serve", "--host", "127.0.0.1"]
+    with (folder / "serve.log").open("a") as log:
+        process = subprocess.Popen(
+            [*command, "--port", str(port), *options],
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: answers(url) or process.poll() is not None, 60, "sertiflow serve")
+            assert process.poll() is None, (folder / "serve.log").read_text()
+            yield url, process
+        finally:
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.kill(process.pid, signal.SIGKILL)
+                    process.wait()

@@ -10,10 +10,6 @@ the tests are skipped on a developer's machine and fail in CI (``CI=true``).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,7 +21,7 @@ import pytest
 
 from documents import read_stored
 from tests.conftest import sqlite_db
-from tests.services import ROOT, free_port, service_missing, wait_for
+from tests.services import ROOT, free_port, serving
 from tests.support import Clock, seed_office
 from tests.web_support import PASSWORD, SECRET, seed_web_office
 from workflow.status_link import make_status_token
@@ -35,7 +31,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(os.environ.get("SERTIFLOW_E2E_ARTEFACTS", ROOT / "var" / "e2e"))
 PHONE: ViewportSize = {"width": 360, "height": 740}
 
@@ -64,55 +59,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     token = make_status_token(SECRET.encode(), 1, today + timedelta(days=30))
     port = free_port()
     env = {
-        **os.environ,
         "SERTIFLOW_DATABASE_URL": f"sqlite:///{folder / 'office.db'}",
         "SERTIFLOW_SECRET_KEY": SECRET,
         "SERTIFLOW_STORAGE_DIR": str(folder / "packets"),
         "SERTIFLOW_MAIL_DIR": str(folder / "mail"),  # serve's embedded worker writes there
         "SERTIFLOW_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    log = (folder / "serve.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sertiflow", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _up(url) or process.poll() is not None, 60, "sertiflow serve")
-        assert process.poll() is None, (folder / "serve.log").read_text()
+    with serving(folder, env, port=port) as (url, _process):
         yield Server(url, f"/status/{token}", web.packet.code, packet_file)
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-
-
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).is_file():
-        service_missing("Chromium", FileNotFoundError(CHROMIUM))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

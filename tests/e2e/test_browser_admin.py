@@ -14,10 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import signal
-import subprocess
-import sys
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +23,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import sqlite_db
-from tests.services import ROOT, free_port, service_missing, wait_for
+from tests.services import ROOT, free_port, serving
 from tests.support import Clock, seed_office
 from tests.web_support import PASSWORD, SECRET, seed_web_office
 from workers import outbox
@@ -38,7 +34,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 ARTEFACTS = Path(os.environ.get("SERTIFLOW_E2E_ARTEFACTS", ROOT / "var" / "e2e"))
 SCREENS: dict[str, ViewportSize] = {
     "desktop": {"width": 1280, "height": 900},
@@ -77,55 +72,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db.dispose()
     port = free_port()
     env = {
-        **os.environ,
         "SERTIFLOW_DATABASE_URL": f"sqlite:///{folder / 'office.db'}",
         "SERTIFLOW_SECRET_KEY": SECRET,
         "SERTIFLOW_STORAGE_DIR": str(folder / "packets"),
         "SERTIFLOW_PUBLIC_URL": f"http://127.0.0.1:{port}",
     }
-    log = (folder / "serve.log").open("w")
-    command = [sys.executable, "-m", "sertiflow", "serve", "--no-worker"]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _up(url) or process.poll() is not None, 60, "sertiflow serve")
-        assert process.poll() is None, (folder / "serve.log").read_text()
+    with serving(folder, env, "--no-worker", port=port) as (url, _process):
         yield Server(url, dict(zip(SCREENS, rows, strict=True)))
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
-
-
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        service_missing("Chromium", FileNotFoundError(CHROMIUM))
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
-        )
-        yield chromium
-        chromium.close()
 
 
 def _page(browser: Browser, screen: str) -> tuple[Page, list[str]]:

@@ -6,62 +6,29 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
+from subprocess import Popen
 
 from sqlalchemy import select
 
 from tests.conftest import sqlite_db
-from tests.services import free_port, wait_for
+from tests.services import serving, wait_for
 from tests.support import Clock, drive, seed_office
 from workflow.ledger import OUTBOX
 from workflow.persistence.database import connect
 
 
-def _up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-            return bool(response.status == 200)
-    except OSError:
-        return False
-
-
-@contextmanager
-def _serving(folder: Path, *options: str) -> Iterator[subprocess.Popen[bytes]]:
-    """``sertiflow serve`` on the office in ``folder``, up; stopped by its process id."""
-    port = free_port()
+def _serving(folder: Path, *options: str) -> AbstractContextManager[tuple[str, Popen[bytes]]]:
+    """``sertiflow serve`` on the office in ``folder``, without a broker."""
     env = {
-        **os.environ,
         "SERTIFLOW_DATABASE_URL": f"sqlite:///{folder / 'office.db'}",
         "SERTIFLOW_MAIL_DIR": str(folder / "mail"),
         "SERTIFLOW_STORAGE_DIR": str(folder / "packets"),
+        "SERTIFLOW_BROKER_URL": "",
     }
-    env.pop("SERTIFLOW_BROKER_URL", None)
-    with (folder / "serve.log").open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "sertiflow", "serve", "--port", str(port), *options],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for(lambda: _up(url) or process.poll() is not None, 60, "sertiflow serve")
-            assert process.poll() is None, (folder / "serve.log").read_text()
-            yield process
-        finally:
-            if process.poll() is None:
-                os.kill(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    os.kill(process.pid, signal.SIGKILL)
-                    process.wait()
+    return serving(folder, env, *options)
 
 
 def _statuses(folder: Path) -> list[str]:
@@ -88,7 +55,7 @@ def test_serve_delivers_the_outbox_with_its_embedded_worker_and_stops_on_sigterm
         assert not list(tmp_path.glob("mail/**/*.eml"))
     assert "pending" in _statuses(tmp_path)
 
-    with _serving(tmp_path) as process:
+    with _serving(tmp_path) as (_url, process):
         wait_for(lambda: "pending" not in _statuses(tmp_path), 90, "the outbox delivered")
         os.kill(process.pid, signal.SIGTERM)
         assert process.wait(timeout=60) == 0
