@@ -35,6 +35,7 @@ __all__ = [
     "due_kinds",
     "formal_stage_label",
     "passed_milestones",
+    "postcode_of",
 ]
 
 AGENCIES = {
@@ -142,7 +143,7 @@ class UmkmInfo:
     annual_turnover: int | None
     products: str
     province: str = ""  # from the regency's BPS code
-    postcode: str = ""  # the five digits ending the address, when written there
+    postcode: str = ""  # its kode pos (``postcode_of``); "" when not recorded
 
     @property
     def full_address(self) -> str:
@@ -283,7 +284,20 @@ _NOT_LACKING = frozenset({"present", NOT_DUE})
 _CLASSED = re.compile(
     r"^(?:(?:kelas|class)\s*(\d{1,2})\s*[:.)-]?|(\d{1,2})\s*:)\s*(.*)$", re.IGNORECASE
 )
-_POSTCODE = re.compile(r"\b(\d{5})\s*$")
+_POSTCODE = re.compile(r"\b([1-9][0-9]{4})\s*$")
+
+
+def postcode_of(umkm: Mapping[str, Any]) -> str:
+    """A business's postcode: its ``postcode`` field (schema 0011), or for a record without
+    one, five digits ending its address. Offices wrote it there until the field existed (the
+    filing data sheet told them to), and the upgrade leaves the field empty: reading the
+    address keeps those records' packets printing it until the field is set. "" when neither."""
+    if umkm.get("postcode"):
+        return str(umkm["postcode"])
+    found = _POSTCODE.search(umkm.get("address") or "")
+    return found[1] if found else ""
+
+
 PROVINCES = {"81": "Maluku", "82": "Maluku Utara"}
 """Province names by the first two digits of a BPS regency code (the office's region)."""
 
@@ -384,7 +398,7 @@ def build_context(
             annual_turnover=umkm["annual_turnover"],
             products=umkm["products"] or "",
             province=PROVINCES.get(str(umkm["regency_code"])[:2], ""),
-            postcode=(found[1] if (found := _POSTCODE.search(umkm["address"] or "")) else ""),
+            postcode=postcode_of(umkm),
         ),
         application=ApplicationInfo(
             id=facts.application_id,

@@ -139,8 +139,8 @@ def _changes(pairs: tuple[str, ...]) -> dict[str, str]:
 @reports_errors
 def umkm_update(state: State, nib: str, pairs: tuple[str, ...], acting: str) -> None:
     """Change fields of the business with NIB, checked as an import checks them, e.g.
-    annual_turnover="Rp 250.000.000" address="Jl. Pattimura 1" regency=Ambon (an empty value
-    clears an optional field). Journalled with who changed it."""
+    annual_turnover="Rp 250.000.000" address="Jl. Pattimura 1" regency=Ambon postcode=97128
+    (an empty value clears an optional field). Journalled with who changed it."""
     from workflow.umkm_import import ImportLimits
 
     runtime = state.runtime()

@@ -110,6 +110,21 @@ _REGENCY_WEIGHT = {
     "8108": 4,
     "8109": 4,
 }
+_POSTCODE = {  # kode pos of the regency seat, by BPS code (Kota Ambon 971xx, Tanimbar and
+    # Maluku Barat Daya 974xx, the Seram and Buru regencies 975xx, the Kei and Aru islands 976xx):
+    # plausible codes of the seat's area; the demo gives every business its seat's
+    "8171": "97128",  # Kota Ambon
+    "8103": "97511",  # Maluku Tengah: Masohi
+    "8104": "97571",  # Buru: Namlea
+    "8106": "97561",  # Seram Bagian Barat: Piru
+    "8107": "97554",  # Seram Bagian Timur: Bula
+    "8109": "97573",  # Buru Selatan: Namrole
+    "8101": "97464",  # Kepulauan Tanimbar: Saumlaki
+    "8108": "97442",  # Maluku Barat Daya: Tiakur
+    "8105": "97662",  # Kepulauan Aru: Dobo
+    "8102": "97613",  # Maluku Tenggara: Langgur
+    "8172": "97611",  # Kota Tual
+}
 _PROCESS_MIX = (("halal_self_declare", 45), ("trademark", 30), ("halal_regular", 15), ("sni", 10))
 _TRIGGER_WEIGHT = {
     "return_incomplete": 0.15,
@@ -217,6 +232,7 @@ def _records(rng: random.Random, umkm: int, cooperatives: int) -> list[UmkmRecor
                 language="en" if index % 25 == 0 else "id",  # a few owners read English
                 business_type=line.business_type,
                 kbli=line.kbli,
+                postcode=_POSTCODE[regency],
                 row=index + 2,
             )
         )
@@ -521,11 +537,26 @@ def _profile(
     return products, materials, list(line.steps)
 
 
-_PRODUCT_CLASS = {
+_PRODUCT_CLASS = {  # KBLI 2020 (BPS): the kelompok of each product; doubtful ones say so
+    "Sagu lempeng": ("Roti dan kue", "10710"),  # industri produk roti dan kue (doubtful: a
+    # baked sago bread; 10629, other starch products, would also do)
+    "Tepung sagu": ("Tepung dan pati", "10622"),  # industri berbagai macam pati palma
+    "Ikan asap": ("Produk perikanan olahan", "10212"),  # pengasapan/pemanggangan ikan
     "Kopi rempah": ("Kopi, teh dan minuman herbal", "10761"),  # industri pengolahan kopi
-    "Ikan asap": ("Produk perikanan olahan", "10213"),  # pengasapan/pemanggangan ikan
+    "Minyak kayu putih": ("Minyak atsiri", "20294"),  # industri minyak atsiri
+    "Abon ikan tuna": ("Produk perikanan olahan", "10219"),  # pengolahan dan pengawetan
+    # lainnya untuk ikan (doubtful: the residual class; abon has none of its own)
+    "Keripik pisang": ("Makanan ringan", "10794"),  # kerupuk, keripik, peyek dan sejenisnya
+    "Bagea": ("Roti dan kue", "10710"),  # industri produk roti dan kue (a dry sago cake)
+    "Sambal roa": ("Bumbu dan saus", "10772"),  # bumbu masak dan penyedap masakan (doubtful:
+    # 10779, other cooking products, may be the one OSS gives)
+    "Manisan pala": ("Manisan buah", "10733"),  # manisan buah-buahan dan sayuran kering
+    "Sari buah pala": ("Minuman sari buah", "10330"),  # pengolahan sari buah dan sayuran
+    "Kerajinan mutiara": ("Perhiasan", "32115"),  # industri perhiasan mutiara
+    "Tenun ikat Tanimbar": ("Kain tenun", "13122"),  # industri kain tenun ikat
 }
-"""A line's product category and KBLI 2020 code where the demo records one."""
+"""A line's product category and KBLI 2020 code (restaurants, eating houses and caterers take
+their line's own, golongan pokok 56)."""
 
 
 def _material(name: str, category: str, supplier: str, evidence: str) -> MaterialFacts:

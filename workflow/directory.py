@@ -278,10 +278,11 @@ UMKM_IMAGE = (
     "language",
     "business_type",
     "kbli",
+    "postcode",
 )
 """The UMKM columns whose digest the journal records with every import and ``audit verify``
 compares: what a packet prints about the business, and what the self-declare guard reads."""
-_UNTYPED = len(UMKM_IMAGE) - 2
+_UNTYPED = len(UMKM_IMAGE) - 3
 """The columns the digest covered before schema 0006 added ``business_type`` and ``kbli``."""
 _PROFILE = (
     (table(Product), ("name", "description"), ("brand", "category", "kbli")),
@@ -342,16 +343,19 @@ _ENCODE = _canonical_encoder()
 
 
 def umkm_digest(row: Mapping[Any, Any]) -> str:
-    """The digest of a UMKM row's ``UMKM_IMAGE`` columns. A row with neither business type nor
-    KBLI digests as it did before schema 0006 added them, so the journal's earlier digests hold;
-    one with either digests both, so setting, changing or clearing them shows."""
+    """The digest of a UMKM row's ``UMKM_IMAGE`` columns. A row without a postcode digests as it
+    did before schema 0011 added it, and one with neither business type nor KBLI either as it
+    did before schema 0006 added them, so the journal's earlier digests hold; a row with any of
+    them digests every column up to it, so setting, changing or clearing one shows."""
     return _digest_of([row[c] for c in UMKM_IMAGE])
 
 
 def _digest_of(values: list[Any]) -> str:
     """``umkm_digest`` of the ``UMKM_IMAGE`` values in order (JSON's own types: no plain())."""
-    if values[-1] is None and values[-2] is None:
-        del values[_UNTYPED:]
+    if values[-1] is None:  # no postcode: the columns before schema 0011
+        del values[-1]
+        if values[-1] is None and values[-2] is None:  # nor type: those before schema 0006
+            del values[_UNTYPED:]
     return digest(values)
 
 

@@ -25,6 +25,7 @@ from workflow.errors import InvalidInput
 from workflow.permissions import acting_user, require_admin
 from workflow.persistence.database import dialect_insert
 from workflow.persistence.schema import OfficeProfile, User, table
+from workflow.regions import check_postcode
 from workflow.settings import Settings
 
 __all__ = [
@@ -93,12 +94,6 @@ def _email(value: str) -> str:
         raise ValueError(f"not a valid email address: {error}") from None
 
 
-def _postcode(value: str) -> str:
-    if not re.fullmatch(r"\d{5}", value):
-        raise ValueError("a postcode (kode pos) has 5 digits, e.g. 97127")
-    return value
-
-
 def _phone(value: str) -> str:
     if not re.fullmatch(r"[0-9+()\- ]{6,30}", value) or sum(c.isdigit() for c in value) < 6:
         raise ValueError("write digits with spaces, +, - or ( ), e.g. (0911) 352 417")
@@ -138,7 +133,7 @@ OFFICE_KEYS: dict[str, OfficeKey] = {
             fallback=lambda s: s.office_address,
         ),
         OfficeKey("city", "Kota (tempat surat)", "Ambon", fallback=lambda s: s.office_city),
-        OfficeKey("postcode", "Kode pos", "97127", check=_postcode),
+        OfficeKey("postcode", "Kode pos", "97127", check=check_postcode),
         OfficeKey("phone", "Telepon", "(0911) 352 417", check=_phone),
         OfficeKey("email", "Surel", "plut@maluku.go.id", check=_email),
         OfficeKey("signatory_name", "Nama penanda tangan", "Dr. Ir. Maria Latuconsina, M.Si."),

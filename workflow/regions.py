@@ -13,6 +13,9 @@ accepted: ``"81.01"`` would be Maluku Tengah there but Kepulauan Tanimbar here.
 Matching is exact after normalisation (case folding, dropping punctuation and
 whitespace), never by prefix or substring, so ``"Buru"`` cannot match Buru
 Selatan and ``"Maluku Tenggara"`` cannot match Maluku Tenggara Barat.
+
+:func:`check_postcode` checks an Indonesian postcode (kode pos), wherever one is typed: the
+office's letterhead and a business's record.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["MALUKU_REGENCIES", "Regency", "match_regency"]
+__all__ = ["MALUKU_REGENCIES", "POSTCODE_EXAMPLE", "Regency", "check_postcode", "match_regency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +116,30 @@ def match_regency(text: str, regencies: Iterable[Regency] = MALUKU_REGENCIES) ->
         return next((r for r in candidates if r.code == stripped), None)
     key = _key(stripped)
     return next((r for r in candidates if key in _aliases(r)), None)
+
+
+POSTCODE_EXAMPLE = "97128"
+"""A postcode to show in a hint: one of Kota Ambon's (971xx)."""
+
+
+def check_postcode(value: str) -> str:
+    """``value`` as an Indonesian postcode (kode pos): five ASCII digits, the first not 0 (Pos
+    Indonesia numbers them 10xxx to 99xxx), spaces around them dropped. Raises ``ValueError``
+    saying what is wrong and how to write one; every place a postcode is typed checks it here."""
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(
+            f"a postcode (kode pos) has 5 digits, e.g. {POSTCODE_EXAMPLE}: write the digits "
+            "only, without letters, spaces or dots"
+        )
+    if len(text) != 5:
+        raise ValueError(
+            f"a postcode (kode pos) has 5 digits, e.g. {POSTCODE_EXAMPLE}, not {len(text)}: "
+            "look it up for the village (kelurahan/desa)"
+        )
+    if text[0] == "0":
+        raise ValueError(
+            f"a postcode (kode pos) never starts with 0 (Maluku's start with 97, e.g. "
+            f"{POSTCODE_EXAMPLE}): look it up for the village (kelurahan/desa)"
+        )
+    return text

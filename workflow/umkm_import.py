@@ -47,7 +47,7 @@ from sqlalchemy import Connection
 from workflow.business_type import BUSINESS_TYPE_MAX_LENGTH, parse_kbli
 from workflow.directory import upsert_umkm
 from workflow.errors import InvalidInput
-from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
+from workflow.regions import MALUKU_REGENCIES, Regency, check_postcode, match_regency
 from workflow.settings import SettingsError
 from workflow.umkm_record import ROW_FIELDS, UmkmRecord
 
@@ -225,6 +225,7 @@ _COLUMNS: tuple[_Column, ...] = (
         ),
     ),
     _Column("kbli", ("KBLI", "Kode KBLI", "KBLI code")),
+    _Column("postcode", ("Kode Pos", "Kodepos", "Postcode", "Postal code", "Zip code")),
 )
 
 _CATEGORY = {"regency_code": "regency"}
@@ -497,6 +498,19 @@ def _parse_kbli(value: object) -> str | None:
         raise _CellError(str(exc)) from None
 
 
+def _parse_postcode(value: object) -> str | None:
+    if value is None:  # the column absent or the cell empty: the common case, kept cheap
+        return None
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return check_postcode(text)
+    except ValueError as exc:  # "a postcode (kode pos) has 5 digits ...", as a sentence
+        reason = str(exc)
+        raise _CellError(reason[:1].upper() + reason[1:]) from None
+
+
 def _required_text(label: str, max_length: int) -> Callable[[object], str]:
     def parse(value: object) -> str:
         text = _text(value)
@@ -549,6 +563,7 @@ def _parsers(regencies: Sequence[Regency]) -> dict[str, Callable[[object], Any]]
         "language": _parse_language,
         "business_type": _parse_business_type,
         "kbli": _parse_kbli,
+        "postcode": _parse_postcode,
     }
 
 

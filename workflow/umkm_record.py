@@ -30,6 +30,7 @@ class UmkmRecord:
     language: str = "id"  # of the status emails: "id" (Bahasa Indonesia) or "en"
     business_type: str | None = None  # what it does, e.g. "produsen keripik", "rumah makan"
     kbli: str | None = None  # its KBLI 2020 code, 5 digits, e.g. "10794"
+    postcode: str | None = None  # kode pos, 5 digits, e.g. "97128"
 
 
 ROW_FIELDS = tuple(f.name for f in fields(UmkmRecord) if f.name != "row")

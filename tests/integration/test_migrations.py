@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import PG_ADMIN_URL
-from workflow.directory import digest, profile_digests
+from workflow.directory import UMKM_IMAGE, digest, profile_digests, umkm_digest
 from workflow.persistence.database import SCHEMA_REVISION, connect, schema_revision
 from workflow.persistence.migrate import downgrade, upgrade
 from workflow.persistence.schema import Base
@@ -150,5 +150,53 @@ def test_the_reviewer_fields_keep_profile_digests_and_a_downgrade_journals_the_c
     assert data["digest"] == before and "0010 downgrade" in data["note"]
     assert entry.prev_hash == "0" * 64
     upgrade(empty_db)
-    assert schema_revision(empty_db) == SCHEMA_REVISION == "0010"
+    assert schema_revision(empty_db) == SCHEMA_REVISION
+    empty_db.dispose()
+
+
+def test_the_postcode_keeps_umkm_digests_and_a_downgrade_journals_the_change(
+    empty_db: Engine,
+) -> None:
+    upgrade(empty_db, "0010")
+    with empty_db.begin() as conn:
+        for row in ROWS[:2]:
+            conn.execute(text(row))
+        conn.execute(
+            text(
+                "INSERT INTO umkm (id, nib, name, owner_name, kind, scale, regency_code, address,"
+                " products, language, kbli, created_at, updated_at) VALUES (2, '8120000000002',"
+                " 'Kopi', 'Ona', 'umkm', 'mikro', '8171', 'Jl. Baru 2', 'Kopi', 'id', '10761',"
+                " '2026-11-02 02:00:00', '2026-11-02 02:00:00')"
+            )
+        )
+    base = ["umkm", "mikro", "8171", None, None]  # kind .. phone
+    sagu = digest(["8120000000001", "Sagu", "Ana", *base, "", None, None, None, "", "id"])
+    kopi_row = ["8120000000002", "Kopi", "Ona", *base, "Jl. Baru 2", None, None, None, "Kopi"]
+    kopi = digest([*kopi_row, "id", None, "10761"])  # a KBLI: both columns schema 0006 added
+    upgrade(empty_db)
+    with empty_db.connect() as conn:  # the journal's digests still hold: no entry needed
+        rows = conn.execute(text("SELECT * FROM umkm ORDER BY id")).mappings().all()
+        assert conn.execute(text("SELECT count(*) FROM journal")).scalar() == 0
+    assert [umkm_digest(r) for r in rows] == [sagu, kopi]
+    assert [umkm_digest(dict(r) | {"postcode": "97128"}) for r in rows] == [
+        digest([*[r[c] for c in UMKM_IMAGE[:-1]], "97128"]) for r in rows
+    ]
+    with empty_db.begin() as conn:
+        conn.execute(text("UPDATE umkm SET postcode = '97128'"))
+    downgrade(empty_db, "0010")
+    assert "postcode" not in {c["name"] for c in inspect(empty_db).get_columns("umkm")}
+    with empty_db.connect() as conn:
+        entries = conn.execute(
+            text("SELECT seq, action, subject, data, prev_hash, hash FROM journal ORDER BY seq")
+        ).all()
+    data = [e.data if isinstance(e.data, dict) else json.loads(e.data) for e in entries]
+    assert [(e.seq, e.action, e.subject) for e in entries] == [
+        (1, "umkm.update", "umkm:8120000000001"),
+        (2, "umkm.update", "umkm:8120000000002"),
+    ]
+    assert [d["digests"] for d in data] == [{"8120000000001": sagu}, {"8120000000002": kopi}]
+    assert all("0011 downgrade" in d["note"] and d["changed"] == ["postcode"] for d in data)
+    assert (entries[0].prev_hash, entries[1].prev_hash) == ("0" * 64, entries[0].hash)
+    upgrade(empty_db)
+    assert schema_revision(empty_db) == SCHEMA_REVISION
     empty_db.dispose()

@@ -56,6 +56,7 @@ def test_a_registry_row_digests_as_the_canonical_json_of_its_columns() -> None:
         "language": "id",
         "business_type": None,
         "kbli": "10794",
+        "postcode": "97128",
     }
     assert umkm_digest(row) == _reference([row[c] for c in UMKM_IMAGE])
     assert digest([[datetime(2026, 11, 2, 2, 0), date(2026, 11, 2)]]) == _reference(

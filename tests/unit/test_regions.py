@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from workflow.regions import MALUKU_REGENCIES, Regency, match_regency
+from workflow.regions import MALUKU_REGENCIES, Regency, check_postcode, match_regency
 
 
 def _code(text: str) -> str | None:
@@ -120,3 +120,31 @@ def test_a_custom_list_of_regions_can_be_searched_even_as_a_generator() -> None:
     assert match_regency("contoh", (r for r in [custom])) is custom
     assert match_regency("9999", [custom]) is custom
     assert match_regency("Ambon", [custom]) is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [("97128", "97128"), (" 97611 ", "97611")])
+def test_a_postcode_is_five_digits_with_the_spaces_around_it_dropped(
+    text: str, expected: str
+) -> None:
+    assert check_postcode(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "has 5 digits, e.g. 97128: write the digits only"),
+        ("9712", "has 5 digits, e.g. 97128, not 4: look it up for the village"),
+        ("971280", "has 5 digits, e.g. 97128, not 6"),
+        ("97-128", "write the digits only, without letters, spaces or dots"),
+        ("97.128", "write the digits only"),
+        ("kode pos", "write the digits only"),
+        ("٩٧١٢٨", "write the digits only"),  # digits, but not the ones a form takes
+        ("00128", "never starts with 0 (Maluku's start with 97, e.g. 97128)"),
+    ],
+)
+def test_a_bad_postcode_is_refused_saying_what_is_wrong_and_what_to_write(
+    text: str, says: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^a postcode \(kode pos\) ") as refused:
+        check_postcode(text)
+    assert says in str(refused.value)

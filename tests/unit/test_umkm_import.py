@@ -1241,3 +1241,44 @@ def test_a_first_row_beyond_what_the_nib_table_keeps_is_named_an_earlier_row() -
     seen = _SeenNibs()
     assert seen.first_row(int(NIB), 2**40) is None
     assert seen.first_row(int(NIB), 2**40 + 1) == _ROW_CAP
+
+
+# --- postcode (schema 0011) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["Kode Pos", "kodepos", "Postcode", "Postal code", "Zip code"])
+def test_the_postcode_column_is_read_under_its_names(tmp_path: Path, header: str) -> None:
+    headers = ["NIB", "Nama Usaha", "Pemilik", "Skala", "Kabupaten/Kota", header]
+    rows = [
+        [NIB, "Toko A", "Ani", "mikro", "Ambon", " 97128 "],
+        [NIB_2, "Toko B", "Budi", "mikro", "Tual", ""],
+    ]
+    report = read(write_csv(tmp_path, [headers, *rows]))
+    assert [r.postcode for r in report.records] == ["97128", None]
+
+
+def test_a_postcode_the_workbook_holds_as_a_number_is_read(tmp_path: Path) -> None:
+    headers = ["NIB", "Nama Usaha", "Pemilik", "Skala", "Kabupaten/Kota", "Kode Pos"]
+    report = read(write_xlsx(tmp_path, [headers, [NIB, "Toko A", "Ani", "mikro", "Ambon", 97128]]))
+    assert report.records[0].postcode == "97128"
+
+
+def test_without_a_postcode_column_a_record_has_none(tmp_path: Path) -> None:
+    assert read_one_csv(tmp_path).records[0].postcode is None
+
+
+def test_a_bad_postcode_is_a_row_error_and_the_other_rows_are_read(tmp_path: Path) -> None:
+    headers = ["NIB", "Nama Usaha", "Pemilik", "Skala", "Kabupaten/Kota", "Kode Pos"]
+    rows = [
+        [NIB, "Toko A", "Ani", "mikro", "Ambon", "9712"],
+        [NIB_2, "Toko B", "Budi", "mikro", "Tual", "97611"],
+        ["8120107654322", "Toko C", "Cici", "mikro", "Buru", "97 571"],
+    ]
+    report = read(write_csv(tmp_path, [headers, *rows]))
+    assert [(r.nib, r.postcode) for r in report.records] == [(NIB_2, "97611")]
+    assert [(e.row, e.column, e.value) for e in report.errors] == [
+        (2, "Kode Pos", "9712"),
+        (4, "Kode Pos", "97 571"),
+    ]
+    assert report.errors[0].reason.startswith("A postcode (kode pos) has 5 digits, e.g. 97128")
+    assert report.report.error_counts == {"postcode": 2}

@@ -29,7 +29,7 @@ __all__ = [
     "sqlite_file",
 ]
 
-SCHEMA_REVISION = "0010"
+SCHEMA_REVISION = "0011"
 """The newest migration; a test checks it against Alembic's head."""
 
 

@@ -89,6 +89,10 @@ class Umkm(Base):
     # the self-declare path refuses food service (KBLI 56xxx, restaurants, catering, ...).
     business_type: Mapped[str | None] = mapped_column(String(100))
     kbli: Mapped[str | None] = mapped_column(String(5))
+    # Its postcode (kode pos, 5 digits; schema 0011): DJKI's form asks for the owner's full
+    # address with province and postcode. None: not recorded (packets then read five digits
+    # ending the address, or say how to set it).
+    postcode: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
