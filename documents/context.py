@@ -315,8 +315,13 @@ AGENCY_NUMBERS = {
 FORMAL_STAGE_LABELS = {
     "Submitted PU": "Permohonan telah diajukan melalui SIHALAL",
     "(TM) Dalam Proses": "Permohonan telah diterima DJKI dan dalam proses",
+    # English in brackets inside the letter's own brackets: "(tahap: Persiapan (gap analysis, ...))"
+    "Persiapan (gap analysis, penerapan SNI dan sistem mutu)": (
+        "Persiapan: analisis kesenjangan, penerapan SNI dan sistem mutu"
+    ),
 }
-"""Status texts of the agencies' systems that read as jargon in a letter, in plain Indonesian."""
+"""Status texts of the agencies' systems that read as jargon in a letter, and stage names that
+read badly inside one, in plain Indonesian."""
 
 
 def formal_stage_label(label: str) -> str:

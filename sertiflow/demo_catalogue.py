@@ -57,7 +57,9 @@ class Line:
     nice_class: str
     materials: tuple[_Material, ...]
     steps: tuple[str, ...]
-    variants: tuple[tuple[str, str], ...]  # product name suffix, package or serving
+    # product name suffix, package or serving; the suffixes differ, so that a business's
+    # products have different names (an ikrar or a letter names them without their package)
+    variants: tuple[tuple[str, str], ...]
     sni: tuple[str, str] | None = None  # number, title
     halal: bool = True  # food, drink, cosmetics and medicine: halal certification concerns it
     kbli: str | None = None
@@ -148,7 +150,7 @@ LINES: tuple[Line, ...] = (
             _PACK,
             _SHIP,
         ),
-        (("Bubuk", "200 g"), ("Bubuk", "500 g"), ("Sachet", "10 x 20 g")),
+        (("Bubuk 200 g", "200 g"), ("Bubuk 500 g", "500 g"), ("Sachet", "10 x 20 g")),
         sni=("SNI 01-3542-2004", "Kopi bubuk"),
         weight=8,
     ),
@@ -168,7 +170,7 @@ LINES: tuple[Line, ...] = (
             "Pembotolan dan pelabelan",
             "Penyimpanan di tempat sejuk dan distribusi",
         ),
-        (("Botol", "60 ml"), ("Botol", "120 ml")),
+        (("Botol 60 ml", "60 ml"), ("Botol 120 ml", "120 ml")),
         sni=("SNI 06-3954-2006", "Minyak kayu putih"),
         weight=6,
     ),
@@ -310,7 +312,7 @@ LINES: tuple[Line, ...] = (
             "Pembotolan dan pelabelan",
             "Penyimpanan dingin dan distribusi",
         ),
-        (("Botol", "250 ml"), ("Botol", "1 liter")),
+        (("Botol 250 ml", "250 ml"), ("Botol 1 liter", "1 liter")),
         sni=("SNI 3719:2014", "Minuman sari buah"),
         weight=6,
     ),

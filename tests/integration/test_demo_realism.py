@@ -23,7 +23,8 @@ from workflow.engine import Engine as Workflow
 from workflow.ledger import APPLICATIONS, AUDIT, UMKM
 from workflow.persistence.database import connect
 from workflow.persistence.migrate import upgrade
-from workflow.persistence.schema import Material, ProcessStep, table
+from workflow.persistence.schema import Material, ProcessStep, Product, table
+from workflow.regions import check_postcode
 
 END = datetime(2026, 12, 2, 2, 0)
 _LINE = {line.product: line for line in LINES}
@@ -48,7 +49,9 @@ def _demo(db: Engine, seed: int = 7) -> dict[str, Any]:
         steps = conn.execute(
             select(table(ProcessStep).c.umkm_id, table(ProcessStep).c.description)
         ).all()
+        products = conn.execute(select(table(Product).c.umkm_id, table(Product).c.kbli)).all()
     return {
+        "products": products,
         "umkm": umkm,
         "apps": apps,
         "redirects": refusals,
@@ -129,6 +132,14 @@ def test_the_demo_office_is_realistic(demo_office: dict[str, Any]) -> None:
     assert several  # some businesses register more than one mark
 
 
+def test_no_demo_business_names_two_of_its_products_alike() -> None:
+    """The ikrar and the application letter list products by name alone: two "Sari buah pala
+    Botol" (250 ml and 1 liter) read there as one product written twice."""
+    for line in LINES:
+        names = [f"{line.product} {suffix}".strip() for suffix, _ in line.variants]
+        assert len(set(names)) == len(names), names
+
+
 def test_the_same_seed_builds_the_same_office(sqlite_demo: dict[str, Any], tmp_path: Any) -> None:
     first = sqlite_demo
     again = connect(f"sqlite:///{tmp_path / 'again.db'}")
@@ -141,3 +152,30 @@ def test_the_same_seed_builds_the_same_office(sqlite_demo: dict[str, Any], tmp_p
     assert [(a["process_key"], a["state"], a["details"]) for a in first["apps"]] == [
         (a["process_key"], a["state"], a["details"]) for a in second["apps"]
     ]
+
+
+_POSTCODE_AREA = {  # Pos Indonesia's first three digits, by regency
+    "8171": "971",  # Kota Ambon
+    "8101": "974",  # Kepulauan Tanimbar
+    "8108": "974",  # Maluku Barat Daya
+    "8103": "975",  # Maluku Tengah
+    "8104": "975",  # Buru
+    "8106": "975",  # Seram Bagian Barat
+    "8107": "975",  # Seram Bagian Timur
+    "8109": "975",  # Buru Selatan
+    "8102": "976",  # Maluku Tenggara
+    "8105": "976",  # Kepulauan Aru
+    "8172": "976",  # Kota Tual
+}
+
+
+def test_every_demo_business_has_its_regencys_postcode_and_every_product_a_kbli(
+    demo_office: dict[str, Any],
+) -> None:
+    for umkm in demo_office["umkm"]:
+        assert check_postcode(umkm["postcode"]) == umkm["postcode"]
+        assert umkm["postcode"].startswith(_POSTCODE_AREA[umkm["regency_code"]])
+    assert len({u["regency_code"] for u in demo_office["umkm"]}) == len(_POSTCODE_AREA)
+    assert demo_office["products"]
+    for _, kbli in demo_office["products"]:
+        assert kbli is not None and len(kbli) == 5 and kbli.isdigit() and kbli[0] != "0"

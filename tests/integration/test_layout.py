@@ -377,6 +377,67 @@ def test_both_signature_columns_stay_level_when_the_place_and_date_wrap() -> Non
     assert tops["Business owner,"] == tops["Halal process assistant,"] > tops["place"]
 
 
+@pytest.mark.parametrize("name", ["halal/sjph_manual", "halal/ikrar"])
+def test_two_signers_names_stay_level_when_the_place_and_date_wrap(name: str) -> None:
+    """The manual's halal supervisor and the pledge's witness (the Pendamping PPH) sign beside
+    the owner, under whose name the place and date stand: a wrapped date pushed the owner's name
+    a line below the other's."""
+    ctx = plain(name, "id")
+    evidenced = MaterialFacts("Cabai", "bahan baku", "Pasar", "Daftar positif KMA 1360/2021")
+    ctx = replace(
+        ctx,
+        umkm=replace(ctx.umkm, regency="Kabupaten Kepulauan Tanimbar Selatan"),
+        materials=(evidenced,),  # an ikrar with an unproven material has no signatures
+    )
+    document = RENDERER.layout(RENDERER.html(name, ctx, "id", qr=qr_data_uri("x")))
+    tops: dict[str, float] = {}
+    for page in document.pages:
+        for box, ancestors in _walk(page._page_box):
+            if not isinstance(box, boxes.LineBox):
+                continue
+            text = _text(box).strip()
+            if any("sign-pair" in _classes(a) for a in ancestors):
+                if text == ctx.umkm.owner_name:
+                    tops.setdefault("owner", box.position_y)
+                elif text.startswith("(....."):
+                    tops.setdefault("other", box.position_y)
+                elif text.startswith(ctx.umkm.regency.split()[0]):
+                    tops.setdefault("place", box.position_y)
+    assert {"owner", "other", "place"} <= tops.keys(), tops
+    assert tops["owner"] == tops["other"] > tops["place"]
+
+
+@pytest.mark.parametrize("count", [2, 5, 8])
+def test_a_kind_of_materials_keeps_its_heading_row_with_its_first_material(count: int) -> None:
+    """The closing lines take the last rows of the materials list along to the signature's page:
+    a kind with a single material ("D. Kemasan (1)") was left as the last row of the page before,
+    a heading without its material."""
+    name = "halal/materials_list"
+    evidence = "Daftar positif KMA 1360/2021"
+    materials = tuple(
+        MaterialFacts(f"Bahan {n}", "bahan baku", "Pasar Mardika", evidence) for n in range(count)
+    )
+    bottle = MaterialFacts("Botol kaca", "kemasan", "CV Kemasan Maluku", "Surat pernyataan")
+    ctx = replace(plain(name, "id"), materials=(*materials, bottle))
+    document = RENDERER.layout(RENDERER.html(name, ctx, "id", qr=qr_data_uri("x")))
+    for number, page in enumerate(document.pages[:-1], 1):
+        rows = [b for b, _ in _walk(page._page_box) if isinstance(b, boxes.TableRowBox)]
+        assert not rows or "group-row" not in _classes(rows[-1]), (number, _text(rows[-1]))
+
+
+@pytest.mark.parametrize("products", [1, 2, 3])
+def test_a_heading_over_a_list_of_fields_never_ends_a_page(products: int) -> None:
+    """With two products the SNI form's "D. Sistem Manajemen Mutu" ended page 1: its list of
+    labels and values began there as an empty box past the foot of the page."""
+    name = "sni/application_form"
+    ctx = plain(name, "id")
+    ctx = replace(
+        ctx, products=tuple(ProductFacts(f"Sambal roa {n}", "botol 200 g") for n in range(products))
+    )
+    problems = check(RENDERER, name, ctx)
+    assert not problems, "\n".join(map(str, problems))
+
+
 def test_emoji_in_a_name_print_from_the_shipped_emoji_font() -> None:
     """Not an empty box, and not whatever emoji font the machine has: WeasyPrint embeds a font
     only for the glyphs it draws from it."""

@@ -28,7 +28,7 @@ from tests.support import (
     umkm_record,
 )
 from workflow import journal
-from workflow.directory import add_evidence, replace_profile, upsert_umkm
+from workflow.directory import add_evidence, replace_profile, update_umkm, upsert_umkm
 from workflow.errors import InvalidInput
 from workflow.facts import MaterialFacts, ProductFacts
 from workflow.ledger import APPLICATIONS
@@ -160,6 +160,9 @@ def test_with_every_material_evidenced_the_packet_is_complete_and_the_ikrar_read
     assert "bukti kehalalan" not in docs["common/cover_letter"]
     assert "BELUM DAPAT DITANDATANGANI" not in docs["halal/ikrar"]
     assert "Pelaku usaha," in docs["halal/ikrar"]
+    # in preparation, the covering letter does not ask for what the checklist shows is there
+    cover = packet(service, app, "DOC_PREPARATION")["common/cover_letter"]
+    assert "sudah lengkap dalam berkas" in cover and "siapkan NIB" not in cover
 
 
 # --------------------------------------------------------------------------- SNI trademark
@@ -543,3 +546,73 @@ def test_a_refusal_response_and_a_corrective_action_past_their_deadline_say_so(
     assert "tanggapan ini lewat batas waktu sejak" in response
     corrective = packet(service, sni, "CORRECTIVE_ACTION")["sni/corrective_action"]
     assert "lewat batas waktu sejak" in corrective
+
+
+def test_the_umk_statement_is_signed_over_a_meterai_as_it_says(
+    office: Office, service: PacketService
+) -> None:
+    """The statement closes "di atas meterai Rp10.000" and DJKI asks for it bermeterai: the note
+    under the owner's name may not say "bila diwajibkan" (where required)."""
+    app = trademark_in_preparation(office)
+    statement = packet(service, app, "DOC_PREPARATION")["trademark/umk_statement"]
+    assert "(di atas meterai Rp10.000)" in statement
+    assert "bila diwajibkan" not in statement
+
+
+def test_letters_name_the_stage_in_indonesian_and_an_owner_writes_as_one_person(
+    office: Office, service: PacketService
+) -> None:
+    sni = office.workflow.open_application(
+        office.nib, "sni", office.consultant, details={"brand": "SAGU IBU ANA"}
+    )
+    docs = packet(service, sni, "PREPARATION")
+    for name in ("common/cover_letter", "common/checklist"):
+        assert "gap analysis" not in docs[name], name
+        assert "Persiapan: analisis kesenjangan, penerapan SNI dan sistem mutu" in docs[name]
+    mark = trademark_in_preparation(office)
+    response = packet(service, mark, "PROVISIONAL_REFUSAL")["trademark/refusal_response"]
+    assert "bersama ini saya lampirkan" in response and "saya ucapkan terima kasih" in response
+    assert " kami " not in response  # "Yang bertanda tangan di bawah ini, <owner>" is one person
+    office.workflow.set_details(mark, {"mark_type": "kombinasi"}, office.consultant)
+    letter = packet(service, mark, "DOC_PREPARATION")["trademark/umk_recommendation"]
+    assert "SAGU IBU ANA, merek kombinasi (kata dan lukisan)" in letter
+    assert "(Merek kombinasi (kata dan lukisan))" not in letter
+
+
+def test_the_recorded_postcode_is_printed_with_the_full_address_djki_and_lspro_ask_for(
+    office: Office, service: PacketService
+) -> None:
+    update_umkm(
+        office.db,
+        office.nib,
+        {"address": "Jl. Pattimura 1", "postcode": "97128"},
+        acting=office.admin,
+        now=office.clock(),
+    )
+    app = trademark_in_preparation(office)
+    for lang, province in (("id", "Provinsi / kode pos"), ("en", "Province / postcode")):
+        filing = packet(service, app, "DOC_PREPARATION", lang)["trademark/filing_data"]
+        assert "Jl. Pattimura 1, Kota Ambon, Provinsi Maluku 97128" in filing
+        assert province in filing and "Maluku / 97128" in filing  # labels and values apart
+        assert "sertiflow umkm update" not in filing
+    sni = office.workflow.open_application(
+        office.nib, "sni", office.consultant, details={"sni_number": "SNI 3729:2008"}
+    )
+    form = packet(service, sni, "APPLICATION_SUBMITTED")["sni/application_form"]
+    assert "Jl. Pattimura 1, Kota Ambon, Provinsi Maluku 97128" in form
+
+
+def test_without_a_postcode_the_filing_data_sheet_says_how_to_record_it(
+    office: Office, service: PacketService
+) -> None:
+    app = trademark_in_preparation(office)  # "Jl. Pattimura 1, Ambon": no five digits ending it
+    filing = packet(service, app, "DOC_PREPARATION")["trademark/filing_data"]
+    assert "Jl. Pattimura 1, Ambon, Kota Ambon, Provinsi Maluku Maluku / (belum diisi;" in filing
+    assert (
+        f"(belum diisi; catat kode posnya: sertiflow umkm update {office.nib} postcode=97128)"
+    ) in filing
+    english = packet(service, app, "DOC_PREPARATION", "en")["trademark/filing_data"]
+    assert (
+        f"Maluku / (not yet provided; record the postcode: sertiflow umkm update {office.nib} "
+        "postcode=97128)"
+    ) in english
