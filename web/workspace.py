@@ -489,9 +489,9 @@ def queue_page(
         from workflow.queries import seen_by
 
         criteria = seen_by(conn, actor, replace(criteria, nib=None))
-    upto = page * per_page
-    rows = list_applications(conn, registry, replace(criteria, limit=upto + 1), today, calendar)
-    return QueuePage(tuple(rows[upto - per_page : upto]), page, len(rows) > upto, criteria)
+    window = replace(criteria, limit=per_page + 1, offset=(page - 1) * per_page)
+    rows = list_applications(conn, registry, window, today, calendar)
+    return QueuePage(tuple(rows[:per_page]), page, len(rows) > per_page, criteria)
 
 
 def regencies(conn: Connection) -> list[tuple[str, str]]:

@@ -61,7 +61,7 @@ _FORM_BYTES = 16 * 1024
 _NOTE_LENGTH = 2000
 _MAX_PAGE = 200
 _DUE = ("overdue", "today", "week")
-TODAY_PER_SECTION = 50
+TODAY_PER_SECTION = 10
 """Applications each part of the day lists (nearest deadline first); the queue has the rest."""
 
 

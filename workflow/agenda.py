@@ -21,15 +21,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    func,
+    not_,
+    or_,
+    select,
+)
 
 from workflow.calendar import WorkingCalendar
 from workflow.ledger import APPLICATIONS, Actor
 from workflow.model import Court, Phase, Role
 from workflow.processes import ProcessRegistry
-from workflow.queries import application_query, describe_application, week_end
+from workflow.queries import application_query, describe_application, in_court, week_end
 
 __all__ = ["SECTIONS", "Agenda", "agenda"]
 
@@ -61,24 +73,88 @@ class Agenda:
         return {name: self.totals.get(name, len(self.sections.get(name, []))) for name in SECTIONS}
 
 
-def _scope(actor: Actor, today: date) -> ColumnElement[bool]:
+# What the day's statements leave to be bound when they run: the office's date, the week's
+# last day, the user (a consultant's id, a UMKM user's business) and how many rows to read.
+_TODAY = bindparam("today", type_=Date)
+_LAST = bindparam("last", type_=Date)
+_WHO = bindparam("who", type_=Integer)
+_ROOM = bindparam("room", type_=Integer)
+
+
+def _scope(role: Role) -> ColumnElement[bool]:
     a = APPLICATIONS
-    if actor.role is Role.UMKM:
-        return a.c.umkm_id == actor.umkm_id
-    if actor.role is Role.CONSULTANT:
-        return a.c.assignee_id == actor.id
+    if role is Role.UMKM:
+        return a.c.umkm_id == _WHO
+    if role is Role.CONSULTANT:
+        return a.c.assignee_id == _WHO
     return or_(
         a.c.assignee_id.is_(None),
-        and_(a.c.deadline < today, a.c.phase == Phase.PIPELINE.value),
+        and_(a.c.deadline < _TODAY, a.c.phase == Phase.PIPELINE.value),
     )
 
 
-def _yours(actor: Actor, court: Court, consultant: str | None) -> bool:
-    if actor.role is Role.UMKM:
-        return court is Court.UMKM
-    if actor.role is Role.CONSULTANT:
-        return court is Court.CONSULTANT
-    return consultant is None
+def _yours(role: Role, registry: ProcessRegistry) -> ColumnElement[bool]:
+    """Whether the ball is in the user's court: its role's court, or for an admin, nobody's
+    (an unassigned application)."""
+    if role is Role.UMKM:
+        return in_court(registry, Court.UMKM)
+    if role is Role.CONSULTANT:
+        return in_court(registry, Court.CONSULTANT)
+    return APPLICATIONS.c.assignee_id.is_(None)
+
+
+# Each part of the day is one range of a deadline index (``ix_application_assignee_due``,
+# ``ix_application_due``), read in its order and counted without reading the rest: the dated
+# by deadline, the undated apart (no index sorts them last on both databases).
+_UNDATED = APPLICATIONS.c.deadline.is_(None)
+
+
+def _parts(yours: ColumnElement[bool]) -> dict[str, tuple[ColumnElement[bool], ...]]:
+    """Each section as the ranges of deadlines it holds, in the order it lists them (nearest
+    deadline first, the undated last). The sections exclude each other and together hold
+    every application in the day's scope."""
+    deadline = APPLICATIONS.c.deadline
+    theirs = not_(yours)
+    return {
+        "overdue": (deadline < _TODAY,),
+        "due_today": (and_(deadline == _TODAY, yours),),
+        "this_week": (and_(deadline > _TODAY, deadline <= _LAST, yours),),
+        "later": (and_(deadline > _LAST, yours), and_(_UNDATED, yours)),
+        "waiting": (and_(deadline >= _TODAY, theirs), and_(_UNDATED, theirs)),
+    }
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """A role's day as statements, built once (building and keying them cost more than the
+    database's work): the count of every part in one, and each part's read."""
+
+    counts: Any
+    reads: tuple[tuple[str, Any], ...]  # (section, read), in the order they are listed
+
+
+@lru_cache(maxsize=16)
+def _statements(registry: ProcessRegistry, role: Role) -> _Statements:
+    a = APPLICATIONS
+    in_day = and_(
+        _scope(role),
+        or_(
+            a.c.phase == Phase.PIPELINE.value,
+            and_(a.c.phase == Phase.CERTIFIED.value, a.c.deadline.is_not(None)),
+        ),
+    )
+    yours = _yours(role, registry)
+    parts = _parts(yours)
+    ranges = [(name, part) for name in SECTIONS for part in parts[name]]
+    counts = select(
+        *(select(func.count()).where(in_day, part).scalar_subquery() for _, part in ranges)
+    )
+    listed = application_query().add_columns(yours.label("yours")).where(in_day)
+    reads = tuple(
+        (name, listed.where(part).order_by(a.c.deadline, a.c.id).limit(_ROOM))
+        for name, part in ranges
+    )
+    return _Statements(counts, reads)
 
 
 def agenda(
@@ -91,46 +167,33 @@ def agenda(
     per_section: int | None = None,
 ) -> Agenda:
     """``actor``'s day on ``today`` (the office's date). With ``per_section``, each section
-    lists at most that many (the nearest deadlines) and counts the rest: a page stays quick
-    for a consultant holding thousands."""
-    a = APPLICATIONS
+    lists at most that many (the nearest deadlines) and counts the rest: the database sorts
+    and counts on its indexes, so a page stays quick for a consultant holding thousands."""
     last = week_end(today, calendar)
-    query = (
-        application_query()
-        .where(
-            _scope(actor, today),
-            or_(
-                a.c.phase == Phase.PIPELINE.value,
-                and_(a.c.phase == Phase.CERTIFIED.value, a.c.deadline.is_not(None)),
-            ),
-        )
-        .order_by(a.c.deadline.is_(None), a.c.deadline, a.c.id)
-    )
-    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
+    statements = _statements(registry, actor.role)
+    bound: dict[str, Any] = {"today": today, "last": last}
+    if actor.role is not Role.ADMIN:
+        bound["who"] = actor.umkm_id if actor.role is Role.UMKM else actor.id
+    counted = conn.execute(statements.counts, bound).one()
     totals = dict.fromkeys(SECTIONS, 0)
-    for row in conn.execute(query).mappings():
-        definition = registry.get(row["process_key"], row["process_version"])
-        yours = _yours(actor, definition.states[row["state"]].court, row["consultant"])
-        deadline: date | None = row["deadline"]
-        if deadline is not None and deadline < today:
-            section = "overdue"
-        elif not yours:
-            section = "waiting"
-        elif deadline == today:
-            section = "due_today"
-        elif deadline is not None and deadline <= last:
-            section = "this_week"
-        else:
-            section = "later"
-        totals[section] += 1
-        if per_section is not None and len(sections[section]) >= per_section:
+    for (name, _), count in zip(statements.reads, counted, strict=True):
+        totals[name] += int(count)
+    sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
+    for name, read in statements.reads:
+        entries = sections[name]
+        room = totals[name] if per_section is None else per_section - len(entries)
+        if room <= 0:
             continue
-        entry = describe_application(row, registry, today, calendar)
-        entry["yours"] = yours
-        entry["next_triggers"] = [
-            t.trigger for t in definition.transitions_from(row["state"]) if actor.role in t.roles
-        ]
-        sections[section].append(entry)
+        for row in conn.execute(read, {**bound, "room": room}).mappings():
+            definition = registry.get(row["process_key"], row["process_version"])
+            entry = describe_application(row, registry, today, calendar)
+            entry["yours"] = bool(row["yours"])
+            entry["next_triggers"] = [
+                t.trigger
+                for t in definition.transitions_from(row["state"])
+                if actor.role in t.roles
+            ]
+            entries.append(entry)
     return Agenda(
         actor.username, actor.role.value, today, last, _SCOPE[actor.role], sections, totals
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from workflow.calendar import WorkingCalendar
@@ -95,15 +96,18 @@ def court_named(name: str) -> Court:
     raise InvalidInput(f"unknown court {name!r}; one of: {', '.join(COURT_NAMES)}")
 
 
+@lru_cache(maxsize=32)
 def in_court(registry: ProcessRegistry, court: Court) -> ColumnElement[bool]:
     """A condition on applications: their state puts the ball in ``court`` (a state's court
-    is part of its process definition, so this lists the states of every version)."""
+    is part of its process definition, so this lists the states of every version). Built once
+    per registry and court: a registry does not change, and the day's page asks on every
+    request."""
     a = APPLICATIONS
     conditions = [
         and_(
             a.c.process_key == definition.key,
             a.c.process_version == definition.version,
-            a.c.state.in_(names),
+            a.c.state.in_([literal(name) for name in names]),  # not expanded on each run
         )
         for definition in registry.all()
         if (names := [name for name, st in definition.states.items() if st.court is court])
@@ -192,6 +196,7 @@ class ApplicationFilter:
     overdue_only: bool = False
     include_closed: bool = False
     limit: int = 200
+    offset: int = 0  # how many of the matching to skip first (a page's start)
     due: str | None = None  # one of DUE_WINDOWS
     court: str | None = None  # one of COURT_NAMES
 
@@ -251,7 +256,26 @@ def list_applications(
         query = query.where(a.c.deadline < today, a.c.phase == Phase.PIPELINE.value)
     elif not criteria.include_closed:
         query = query.where(a.c.phase != Phase.CLOSED.value)
-    query = query.order_by(a.c.deadline.is_(None), a.c.deadline, a.c.id).limit(criteria.limit)
     return [
-        describe_application(r, registry, today, calendar) for r in conn.execute(query).mappings()
+        describe_application(r, registry, today, calendar)
+        for r in _nearest_first(conn, query, criteria.limit, criteria.offset)
     ]
+
+
+def _nearest_first(conn: Connection, query: Any, limit: int, offset: int) -> list[Any]:
+    """``limit`` rows of ``query`` after the first ``offset``, nearest deadline first and the
+    undated last: the dated, then the undated, each read in the order of a deadline index
+    (``ix_application_assignee_due``, ``ix_application_due``; no index sorts NULL last on both
+    databases), so a page costs its own rows, not a sort of every application that matches."""
+    a = APPLICATIONS
+    dated = query.where(a.c.deadline.is_not(None))
+    rows = list(
+        conn.execute(dated.order_by(a.c.deadline, a.c.id).limit(limit).offset(offset)).mappings()
+    )
+    if len(rows) == limit:
+        return rows
+    skip = 0
+    if not rows and offset:  # the page starts past the dated: how far past
+        skip = offset - (conn.scalar(select(func.count()).select_from(dated.subquery())) or 0)
+    undated = query.where(a.c.deadline.is_(None)).order_by(a.c.id)
+    return rows + list(conn.execute(undated.limit(limit - len(rows)).offset(skip)).mappings())

@@ -29,7 +29,7 @@ __all__ = [
     "sqlite_file",
 ]
 
-SCHEMA_REVISION = "0011"
+SCHEMA_REVISION = "0012"
 """The newest migration; a test checks it against Alembic's head."""
 
 

@@ -161,6 +161,22 @@ class Application(Base):
             "opened_at",
             "state_entered_at",
         ),
+        # By deadline (schema 0012): a consultant's day and queue (``workflow.agenda``,
+        # ``workflow.queries``) read their first rows in this order, and count a range of
+        # deadlines, from the index alone (it holds what the day's sections test), however many
+        # applications the consultant holds.
+        Index(
+            "ix_application_assignee_due",
+            "assignee_id",
+            "deadline",
+            "id",
+            "phase",
+            "process_key",
+            "process_version",
+            "state",
+        ),
+        # The same for the whole office: an admin's queue and every overdue application.
+        Index("ix_application_due", "deadline", "id", "phase", "assignee_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"), index=True)
@@ -171,7 +187,7 @@ class Application(Base):
     state: Mapped[str] = mapped_column(String(40))
     phase: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     opened_at: Mapped[datetime] = mapped_column(DateTime)
     state_entered_at: Mapped[datetime] = mapped_column(DateTime)
     deadline: Mapped[date | None] = mapped_column(Date)

@@ -1,0 +1,217 @@
+"""The day's sections as the database sorts and counts them (``workflow.agenda``), held to
+the rule they stand for, written out here row by row, over hundreds of applications in every
+state, with deadlines on each side of today and the week's end; and the query plans that keep
+a consultant's day and queue reading an index instead of sorting every application they hold.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.support import Clock, Office, seed_office
+from workflow.agenda import SECTIONS, agenda
+from workflow.ledger import APPLICATIONS, UMKM, Actor
+from workflow.model import Court, Phase, Role
+from workflow.permissions import acting_user
+from workflow.persistence.database import reading
+from workflow.processes import ProcessRegistry
+from workflow.queries import ApplicationFilter, list_applications, week_end
+
+_NOW = datetime(2026, 11, 2, 9, 0)
+
+
+def _scatter(office: Office, rng: random.Random, count: int) -> None:
+    """``count`` applications of the office's two businesses in random states, with deadlines
+    from a month ago to a month ahead (today, this week's end and the undated among them),
+    assigned to either consultant or to nobody."""
+    registry = office.workflow.registry
+    definitions = registry.all()
+    today = office.workflow.today()
+    edges = [today, today - timedelta(days=1), week_end(today, office.workflow.calendar)]
+    with office.db.begin() as conn:
+        businesses = conn.execute(sa.select(UMKM.c.id, UMKM.c.regency_code)).all()
+        people = [
+            conn.scalar(sa.text("SELECT id FROM app_user WHERE username = :u"), {"u": name})
+            for name in (office.consultant, office.other_consultant)
+        ]
+        start = conn.scalar(sa.select(sa.func.coalesce(sa.func.max(APPLICATIONS.c.id), 0))) or 0
+        rows: list[dict[str, Any]] = []
+        for i in range(start + 1, start + count + 1):
+            definition = rng.choice(definitions)
+            state = rng.choice(list(definition.states.values()))
+            business = rng.choice(businesses)
+            kind = rng.random()
+            deadline: date | None
+            if kind < 0.2:
+                deadline = None
+            elif kind < 0.5:
+                deadline = rng.choice(edges)
+            else:
+                deadline = today + timedelta(days=rng.randint(-30, 30))
+            rows.append(
+                {
+                    "id": i,
+                    "umkm_id": business.id,
+                    "regency_code": business.regency_code,
+                    "process_key": definition.key,
+                    "process_version": definition.version,
+                    "state": state.name,
+                    "phase": state.phase.value,
+                    "version": 1,
+                    "assignee_id": rng.choice([*people, None]),
+                    "opened_at": _NOW,
+                    "state_entered_at": _NOW,
+                    "deadline": deadline,
+                    "flags": "",
+                    "title": "",
+                    "audit_seq": 0,
+                    "audit_head": "0" * 64,
+                }
+            )
+        conn.execute(sa.insert(APPLICATIONS), rows)
+
+
+def _by_hand(
+    conn: sa.Connection, registry: ProcessRegistry, actor: Actor, today: date, last: date
+) -> dict[str, list[int]]:
+    """The day by its rule, one application at a time, nearest deadline first."""
+    a = APPLICATIONS
+    sections: dict[str, list[int]] = {name: [] for name in SECTIONS}
+    rows = conn.execute(sa.select(a).order_by(a.c.id)).mappings().all()
+    rows = sorted(rows, key=lambda r: (r["deadline"] is None, r["deadline"] or today, r["id"]))
+    for row in rows:
+        in_scope = {
+            Role.UMKM: row["umkm_id"] == actor.umkm_id,
+            Role.CONSULTANT: row["assignee_id"] == actor.id,
+            Role.ADMIN: row["assignee_id"] is None
+            or (
+                row["deadline"] is not None
+                and row["deadline"] < today
+                and row["phase"] == Phase.PIPELINE.value
+            ),
+        }[actor.role]
+        due = row["phase"] == Phase.PIPELINE.value or (
+            row["phase"] == Phase.CERTIFIED.value and row["deadline"] is not None
+        )
+        if not (in_scope and due):
+            continue
+        court = registry.get(row["process_key"], row["process_version"]).states[row["state"]].court
+        yours = {
+            Role.UMKM: court is Court.UMKM,
+            Role.CONSULTANT: court is Court.CONSULTANT,
+            Role.ADMIN: row["assignee_id"] is None,
+        }[actor.role]
+        deadline = row["deadline"]
+        if deadline is not None and deadline < today:
+            section = "overdue"
+        elif not yours:
+            section = "waiting"
+        elif deadline == today:
+            section = "due_today"
+        elif deadline is not None and deadline <= last:
+            section = "this_week"
+        else:
+            section = "later"
+        sections[section].append(row["id"])
+    return sections
+
+
+def test_the_days_sections_are_the_rule_applied_to_every_application(office: Office) -> None:
+    _scatter(office, random.Random(20261202), 600)
+    workflow = office.workflow
+    today = workflow.today()
+    with reading(office.db).connect() as conn:
+        for username in (office.consultant, office.other_consultant, office.admin, office.owner):
+            actor = acting_user(conn, username)
+            last = week_end(today, workflow.calendar)
+            expected = _by_hand(conn, workflow.registry, actor, today, last)
+            # every section holds some (an admin's unassigned are all the admin's to move)
+            filled = [n for n in SECTIONS if not (actor.role is Role.ADMIN and n == "waiting")]
+            assert all(expected[n] for n in filled), f"{username}: a section is left empty"
+            whole = agenda(conn, workflow.registry, actor, today, workflow.calendar)
+            assert {n: [e["id"] for e in whole.sections[n]] for n in SECTIONS} == expected
+            assert whole.counts() == {n: len(ids) for n, ids in expected.items()}
+            for entry in whole.sections["waiting"]:
+                assert not entry["yours"]
+            short = agenda(conn, workflow.registry, actor, today, workflow.calendar, per_section=3)
+            assert {n: [e["id"] for e in short.sections[n]] for n in SECTIONS} == {
+                n: ids[:3] for n, ids in expected.items()
+            }
+            assert short.counts() == whole.counts()
+
+
+def test_a_queue_page_is_the_slice_of_the_whole_list(office: Office) -> None:
+    _scatter(office, random.Random(7), 200)
+    workflow = office.workflow
+    with reading(office.db).connect() as conn:
+
+        def read(limit: int, offset: int = 0) -> list[dict[str, Any]]:
+            criteria = ApplicationFilter(consultant=office.consultant, limit=limit, offset=offset)
+            return list_applications(
+                conn, workflow.registry, criteria, workflow.today(), workflow.calendar
+            )
+
+        def listed(limit: int, offset: int = 0) -> list[int]:
+            return [row["id"] for row in read(limit, offset)]
+
+        rows = read(limit=1000)
+        whole = [row["id"] for row in rows]
+        undated = [row["id"] for row in rows if row["deadline"] is None]
+        assert (
+            len(whole) > 45 and 7 < len(undated) < len(whole) and whole[-len(undated) :] == undated
+        )
+        dated = [(row["deadline"], row["id"]) for row in rows if row["deadline"] is not None]
+        assert dated == sorted(dated) and undated == sorted(undated)
+        assert listed(limit=15, offset=15) == whole[15:30]
+        assert listed(limit=15, offset=len(whole)) == []
+        for start in range(0, len(whole), 7):  # across the dated and the undated
+            assert listed(limit=7, offset=start) == whole[start : start + 7]
+
+
+@contextmanager
+def _plans(engine: sa.Engine) -> Iterator[list[str]]:
+    """SQLite's query plan of every SELECT run on ``engine`` meanwhile, one string each."""
+    plans: list[str] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.append(" | ".join(row[3] for row in rows))
+
+    sa.event.listen(engine, "before_cursor_execute", explain)
+    try:
+        yield plans
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", explain)
+
+
+def test_a_consultants_day_and_queue_read_the_deadline_index_without_sorting(
+    sqlite_only: sa.Engine, clock: Clock
+) -> None:
+    office = seed_office(sqlite_only, clock)
+    _scatter(office, random.Random(3), 300)
+    workflow = office.workflow
+    with reading(office.db).connect() as conn:
+        actor = acting_user(conn, office.consultant)
+        with _plans(office.db) as plans:
+            agenda(
+                conn, workflow.registry, actor, workflow.today(), workflow.calendar, per_section=5
+            )
+            list_applications(
+                conn,
+                workflow.registry,
+                ApplicationFilter(consultant=office.consultant, limit=51),
+                workflow.today(),
+                workflow.calendar,
+            )
+    read = [plan for plan in plans if " application " in plan]  # not the user's lookup
+    assert len(read) >= 7  # the counts, each section (one or two ranges), the queue
+    for plan in read:
+        assert "ix_application_assignee_due" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan
