@@ -8,6 +8,7 @@ language.
 from __future__ import annotations
 
 from datetime import date
+from functools import lru_cache
 
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
@@ -26,8 +27,11 @@ def _locale(lang: str) -> str:
         raise ValueError(f"unknown language {lang!r}; use one of: {', '.join(LANGUAGES)}") from None
 
 
+@lru_cache(maxsize=4096)
 def long_date(day: date | None, lang: str = "id") -> str:
-    """``30 Juni 2020`` (id) or ``30 June 2020`` (en); an empty string for no date."""
+    """``30 Juni 2020`` (id) or ``30 June 2020`` (en); an empty string for no date. Kept for
+    the last few thousand days asked: Babel reads its pattern anew on every call, and a list
+    of applications asks for the same deadlines again and again."""
     return "" if day is None else format_date(day, format="long", locale=_locale(lang))
 
 

@@ -4,6 +4,7 @@ both. SQLite only: the processes, not the database, are under test."""
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import time
@@ -11,11 +12,13 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from subprocess import Popen
 
+import pytest
 from sqlalchemy import select
 
 from tests.conftest import sqlite_db
 from tests.services import serving, wait_for
 from tests.support import Clock, drive, seed_office
+from web.app import app_from_env
 from workflow.ledger import OUTBOX
 from workflow.persistence.database import connect
 
@@ -63,3 +66,26 @@ def test_serve_delivers_the_outbox_with_its_embedded_worker_and_stops_on_sigterm
     assert "leased" not in _statuses(tmp_path)
     log = (tmp_path / "serve.log").read_text()
     assert "embedded worker running" in log and "Traceback" not in log
+
+
+def test_a_served_app_compiles_its_pages_first_and_leaves_them_to_no_collection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What start-up built is frozen out of the garbage collector's rounds, the pages'
+    templates with it (each full round walked all of it: a 50-row page rendered 3x slower)."""
+    engine = sqlite_db(tmp_path / "sertiflow.db")
+    engine.dispose()
+    monkeypatch.setenv("SERTIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'sertiflow.db'}")
+    monkeypatch.setenv("SERTIFLOW_SECRET_KEY", "s" * 48)
+    gc.unfreeze()
+    try:
+        web = app_from_env().state.web
+        frozen = gc.get_freeze_count()
+        assert frozen > 50_000
+        cached = web.env.cache
+        assert cached is not None
+        names = {name for _, name in cached}
+        assert names >= set(web.env.list_templates(extensions=["j2"]))
+        assert "workspace/queue.html.j2" in names
+    finally:
+        gc.unfreeze()
