@@ -12,6 +12,7 @@ for the dashboard, on SQLite and on PostgreSQL.
 
     .venv/bin/python -m bench.bench_web [--apps 100000] [--audit 1000000]
         [--backend sqlite|postgres|both] [--users 20] [--seconds 10] [--workers 2] [--json]
+        [--pages today,queue,application,UMKM,admin]
 """
 
 from __future__ import annotations
@@ -245,6 +246,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> list[F
                     args.seconds,
                 )
                 for page in pages(app_id, umkm_id)
+                if not args.pages or page.name.split(" ")[0] in args.pages
             ]
         finally:
             stop(process)
@@ -274,6 +276,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--logs", type=Path, default=None, help="keep the servers' logs here")
+    parser.add_argument(
+        "--pages",
+        type=lambda text: text.split(","),
+        default=[],
+        help="only these pages, by their first word: today,queue,application,UMKM,admin",
+    )
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     import tempfile
