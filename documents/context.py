@@ -257,6 +257,16 @@ class PacketContext:
             verify_url=verify_url(identity["code"]),
         )
 
+    def letter_number(self, letter: str | None = None) -> str:
+        """The Nomor of one of the packet's office letters. The covering letter's is the
+        packet's reference; another letter of the office in the same packet (the UMK
+        recommendation ``REK``, the self-declare completion letter ``KET``) carries its own
+        code after the office's ("00012.05/PLUT/REK/HKI/XII/2026"): two outgoing letters never
+        share a number."""
+        if not letter or not self.reference:
+            return self.reference
+        return self.reference.replace("/PLUT/", f"/PLUT/{letter}/", 1)
+
     def inputs_key(self) -> str:
         """SHA-256 of everything that decides the packet's content."""
         data = asdict(self.unissued())

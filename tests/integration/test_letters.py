@@ -132,14 +132,20 @@ def test_office_letters_list_nomor_sifat_lampiran_and_perihal_in_order(
 ) -> None:
     profiled(office)
     app = opened(office, "trademark")
-    for state, name, enclosures in (
-        ("FILED", "common/cover_letter", "Lampiran : 2 berkas"),  # the form, the checklist
-        ("DOC_PREPARATION", "trademark/umk_recommendation", "Lampiran : 1 (satu) lembar label"),
+    recommendation = REFERENCE.replace("/PLUT/", "/PLUT/REK/")  # its own, not the cover's
+    for state, name, number, enclosures in (
+        ("FILED", "common/cover_letter", REFERENCE, "Lampiran : 2 berkas"),  # form, checklist
+        (
+            "DOC_PREPARATION",
+            "trademark/umk_recommendation",
+            recommendation,
+            "Lampiran : 1 (satu) lembar label",
+        ),
     ):
         text = text_of(office, service, app, state, name)
         places = [
             text.index(part)
-            for part in ("Ambon, 2 November", f"Nomor : {REFERENCE}", "Sifat : Biasa", enclosures)
+            for part in ("Ambon, 2 November", f"Nomor : {number}", "Sifat : Biasa", enclosures)
         ]
         assert places == sorted(places) and places[-1] < text.index("Perihal : ")
         assert "Tanggal :" not in text  # the date is the line above the number

@@ -276,6 +276,31 @@ def test_the_completion_letter_prints_the_recorded_verification_date(
     assert "Tanggal verifikasi dan validasi : 3 November 2026" in letter
 
 
+def _numbers(text: str) -> list[str]:
+    return re.findall(r"Nomor ?: (\S+)", text)
+
+
+def test_two_office_letters_of_one_packet_never_share_a_number(
+    office: Office, service: PacketService
+) -> None:
+    """The covering letter carries the packet's reference; the UMK recommendation and the
+    completion letter beside it each their own."""
+    mark = office.workflow.open_application(
+        office.nib, "trademark", office.consultant, details={"mark_name": "SAGU IBU ANA"}
+    )
+    docs = packet(service, mark, "DOC_PREPARATION")
+    (cover,) = _numbers(docs["common/cover_letter"])
+    (recommendation,) = _numbers(docs["trademark/umk_recommendation"])
+    assert recommendation == cover.replace("/PLUT/", "/PLUT/REK/") != cover
+    profile(office, [FLOUR])
+    app = halal(office, "halal_self_declare", {"pendamping": "Yusuf Tuasikal"})
+    drive(office, app, "submit", "pph_verval_started", "verval_passed")
+    docs = packet(service, app, "LP3H_BPJPH_VERIFICATION")
+    (cover,) = _numbers(docs["common/cover_letter"])
+    (letter,) = _numbers(docs["halal/completion_letter"])
+    assert letter == cover.replace("/PLUT/", "/PLUT/KET/") != cover
+
+
 # --------------------------------------------------------------------------- not yet due
 
 
