@@ -165,18 +165,20 @@ class Application(Base):
         # ``workflow.queries``) read their first rows in this order, and count a range of
         # deadlines, from the index alone (it holds what the day's sections test), however many
         # applications the consultant holds.
+        # The phase after the deadline: the open undated are one short range, not a walk
+        # through every closed application the consultant ever held.
         Index(
             "ix_application_assignee_due",
             "assignee_id",
             "deadline",
-            "id",
             "phase",
+            "id",
             "process_key",
             "process_version",
             "state",
         ),
         # The same for the whole office: an admin's queue and every overdue application.
-        Index("ix_application_due", "deadline", "id", "phase", "assignee_id"),
+        Index("ix_application_due", "deadline", "phase", "id", "assignee_id"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     umkm_id: Mapped[int] = mapped_column(ForeignKey("umkm.id"), index=True)
