@@ -256,9 +256,6 @@ def test_a_filed_mark_shows_its_djki_application_number_in_official_words(
     assert "nomor permohonan DJKI JID2026123456" in cover
     assert "(TM)" not in cover and f"#{app}" not in cover
     assert "Permohonan telah diterima DJKI dan dalam proses" in cover
-    # filed: the sheet no longer tells what to do before sending it
-    assert "Sebelum mengirim" not in docs["trademark/filing_data"]
-    assert "Sebelum mengirim" in packet(service, app, "DOC_PREPARATION")["trademark/filing_data"]
     # a number DJKI gave, recorded as the agency's, wins over the one typed at filing
     office.workflow.set_details(app, {"djki_number": "JID2026999999"}, office.consultant)
     assert "JID2026999999" in packet(service, app, "FILED")["trademark/filing_data"]
