@@ -11,8 +11,7 @@ mounted on this module's router.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
@@ -58,24 +57,24 @@ def _problem(request: Request, problem: str) -> Response:
 
 
 def _backlog(web: Web, process: str | None) -> Backlog:
-    """The backlog figures, computed at most every ``Limits.dashboard_seconds`` (the page says
-    as of when): every admin's refresh would otherwise read the whole pipeline again."""
+    """The backlog figures, computed at most every ``Limits.dashboard_seconds``
+    (``web.recent``; the page says as of when): every admin's refresh would otherwise read the
+    whole pipeline again."""
+
+    def compute() -> Backlog:
+        with reading(web.db).connect() as conn:
+            return compute_backlog(
+                conn,
+                web.workflow.registry,
+                now,
+                web.today(),
+                process,
+                web.settings.policy,
+                web.settings.delivery.sni_surveillance_months,
+            )
+
     now = web.now()
-    held = web.memo.get(("backlog", process))
-    if held is not None and timedelta(0) <= now - held[0] < web.limits.dashboard_age:
-        return cast(Backlog, held[1])
-    with reading(web.db).connect() as conn:
-        figures = compute_backlog(
-            conn,
-            web.workflow.registry,
-            now,
-            web.today(),
-            process,
-            web.settings.policy,
-            web.settings.delivery.sni_surveillance_months,
-        )
-    web.memo[("backlog", process)] = (now, figures)
-    return figures
+    return web.recent.get(("backlog", process), now, web.limits.dashboard_age, compute)[1]
 
 
 @router.get("")
@@ -90,7 +89,8 @@ def dashboard(request: Request) -> Response:
         process = _process_of(web, request)
     except UnknownProcess as unknown:
         return _problem(request, str(unknown))
-    figures = figures_of(_backlog(web, process), web.workflow.registry, lang)
+    backlog = _backlog(web, process)
+    figures = figures_of(backlog, web.workflow.registry, lang)
     return web.page(
         request,
         "admin/dashboard.html.j2",
@@ -99,7 +99,7 @@ def dashboard(request: Request) -> Response:
         process=process,
         processes=process_titles(web.workflow.registry, lang),
         tables=list(TABLES),
-        as_of=local_time(web.now(), web.settings.policy.timezone, lang),
+        as_of=local_time(backlog.as_of, web.settings.policy.timezone, lang),
         query=f"&process={process}" if process else "",
     )
 

@@ -30,6 +30,7 @@ from web.i18n import filters, gettext, language_of, ngettext
 from web.security import (
     Limits,
     RedactStatusTokens,
+from web.recent import Recent
     csrf_token,
     csrf_valid,
     security_headers,
@@ -56,7 +57,7 @@ class Web:
     limits: Limits
     clock: Callable[[], datetime] = utcnow
     env: Environment = field(init=False)
-    memo: dict[object, tuple[datetime, object]] = field(init=False, default_factory=dict)
+    recent: Recent = field(init=False, default_factory=Recent)
     """Figures shared between requests for a while (the dashboard's backlog), with when."""
 
     def __post_init__(self) -> None:
