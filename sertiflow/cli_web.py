@@ -36,6 +36,13 @@ __all__ = ["serve", "user", "user_passwd"]
     help="Worker processes (each its own app; sessions and limits live in the database).",
 )
 @click.option(
+    "--threads",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Requests each worker process handles at once; the others wait their turn "
+    "[default: SERTIFLOW_WEB_THREADS, else 4].",
+)
+@click.option(
     "--behind-proxy",
     is_flag=True,
     help="Trust X-Forwarded-For/-Proto from a reverse proxy on 127.0.0.1 (client addresses "
@@ -52,13 +59,23 @@ __all__ = ["serve", "user", "user_passwd"]
 @pass_state
 @reports_errors
 def serve(
-    state: State, host: str, port: int, workers: int, behind_proxy: bool, with_worker: bool
+    state: State,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int | None,
+    behind_proxy: bool,
+    with_worker: bool,
 ) -> None:
     """Run the web app: login, the UMKM status page, the public verification page."""
     import copy
 
     import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
+    from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
+
+    from sertiflow.listeners import ReusePortListeners, check_free, reuse_port_supported
+    from workflow.errors import InvalidInput
 
     # uvicorn's own logging, plus sertiflow's: the security log (every denial) to stderr.
     log_config = copy.deepcopy(LOGGING_CONFIG)
@@ -68,8 +85,17 @@ def serve(
         "propagate": False,
     }
     state.runtime()  # refuses a database 'sertiflow init' has not prepared, naming it
+    try:
+        check_free(host, port)
+    except OSError as error:
+        raise InvalidInput(
+            f"cannot listen on {host}:{port}: {error.strerror or error}; stop what uses the "
+            "port or choose another with --port"
+        ) from None
     # Each uvicorn worker builds its app from the environment: pass --db on to it.
     os.environ["SERTIFLOW_DATABASE_URL"] = state.settings.database_url
+    if threads is not None:
+        os.environ["SERTIFLOW_WEB_THREADS"] = str(threads)
     stop = threading.Event()
     worker = None
     if with_worker and not state.settings.delivery.broker_url:
@@ -80,19 +106,30 @@ def serve(
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda _signum, _frame: stop.set())
     say(f"sertiflow web app on http://{host}:{port}/ (Ctrl+C stops it)")
+    config = uvicorn.Config(
+        "web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=behind_proxy,
+        forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
+        server_header=False,
+        log_config=log_config,
+        log_level="info",
+    )
     try:
-        uvicorn.run(
-            "web.app:app_from_env",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            proxy_headers=behind_proxy,
-            forwarded_allow_ips="127.0.0.1" if behind_proxy else None,
-            server_header=False,
-            log_config=log_config,
-            log_level="info",
-        )
+        if workers > 1 and reuse_port_supported():
+            # uvicorn's supervisor (it restarts a worker that dies), each worker on a socket
+            # of its own: sertiflow.listeners says why.
+            Multiprocess(config, sockets=ReusePortListeners(host, port)).run()
+        elif workers > 1:
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        else:
+            server = uvicorn.Server(config)
+            server.run()
+            if not server.started:
+                sys.exit(STARTUP_FAILURE)
     finally:
         stop.set()
         if worker is not None:

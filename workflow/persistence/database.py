@@ -33,20 +33,26 @@ SCHEMA_REVISION = "0012"
 """The newest migration; a test checks it against Alembic's head."""
 
 
-def connect(url: str, *, echo: bool = False) -> Engine:
+def connect(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``); any other
-    database, or a URL that is not one, is refused by name."""
+    database, or a URL that is not one, is refused by name.
+
+    ``pool_size``: the connections kept open, as many as the caller uses at once (SQLAlchemy's
+    default is 5). Up to 10 more are opened when needed and closed when given back: under a
+    steady load above the pool's size that is a new connection per request (on PostgreSQL a
+    server process started each time)."""
     parsed = database_url(url)
+    sized: dict[str, Any] = {} if pool_size is None else {"pool_size": pool_size}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 60}, **sized)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    return create_engine(url, echo=echo, pool_pre_ping=True, **sized)
 
 
 def database_url(url: str) -> URL:
