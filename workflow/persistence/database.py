@@ -9,6 +9,7 @@ SQLAlchemy-documented recipe takes the pysqlite driver's own transaction handlin
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,30 @@ def connect(url: str, *, echo: bool = False, pool_size: int | None = None) -> En
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    return create_engine(url, echo=echo, pool_pre_ping=True, **sized)
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, **sized)
+    engine.dialect.do_rollback = _end_reading(engine.dialect.do_rollback)  # type: ignore[method-assign,assignment]
+    return engine
+
+
+def _end_reading(rollback: Callable[[Any], None]) -> Callable[[Any], None]:
+    """PostgreSQL: end a read-only transaction (``reading``) with COMMIT, not ROLLBACK.
+
+    psycopg forgets every statement it prepared on the connection at each ROLLBACK, and
+    SQLAlchemy ends every read by rolling back: so nothing was ever prepared and PostgreSQL
+    planned every statement of every page afresh (1 to 3 ms each for the day's counts and
+    parts). A read-only transaction writes nothing, so its COMMIT is its ROLLBACK; one that
+    failed is rolled back as before."""
+
+    from psycopg.pq import TransactionStatus
+
+    def end(connection: Any) -> None:  # the pool's proxy, or psycopg's own connection
+        psycopg = getattr(connection, "dbapi_connection", connection)
+        if psycopg.read_only and psycopg.info.transaction_status == TransactionStatus.INTRANS:
+            psycopg.commit()
+        else:
+            rollback(connection)
+
+    return end
 
 
 def database_url(url: str) -> URL:

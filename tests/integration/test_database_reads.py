@@ -1,0 +1,57 @@
+"""How reads end on PostgreSQL: a read-only transaction (``reading``) ends with COMMIT, so that
+psycopg keeps the statements it prepared (its ROLLBACK forgets them all, and every page was
+planned afresh); a transaction that may have written still ends with ROLLBACK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+
+from workflow.persistence.database import connect, reading
+from workflow.persistence.schema import Regency, table
+
+REGENCIES = table(Regency)
+
+
+@pytest.fixture
+def pg(pg_url: str) -> Iterator[Engine]:
+    """The session's PostgreSQL database, on a pool of one connection."""
+    engine = connect(pg_url, pool_size=1)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE regency CASCADE"))
+    yield engine
+    engine.dispose()
+
+
+def _prepared(engine: Engine) -> int:
+    with reading(engine).begin() as conn:
+        return int(conn.scalar(text("SELECT count(*) FROM pg_prepared_statements")) or 0)
+
+
+def test_a_statement_read_again_and_again_is_prepared_once_and_kept(pg: Engine) -> None:
+    counted = select(func.count()).select_from(REGENCIES).where(REGENCIES.c.code != "x")
+    for _ in range(8):  # psycopg prepares a statement at its sixth run on a connection
+        with reading(pg).connect() as conn:
+            assert conn.scalar(counted) == 0
+    assert _prepared(pg) >= 1
+    with pytest.raises(DBAPIError):  # a failed read is rolled back, and the connection reused
+        with reading(pg).connect() as conn:
+            conn.execute(text("SELECT 1 / 0"))
+    with reading(pg).connect() as conn:
+        assert conn.scalar(counted) == 0
+
+
+def test_a_transaction_that_may_write_is_still_rolled_back(pg: Engine) -> None:
+    row = {"code": "81.01", "name": "Maluku Tenggara Barat", "kind": "kabupaten", "seat": "Saumlaki"}
+    with pg.connect() as conn:  # closed without commit: nothing it wrote is kept
+        conn.execute(insert(REGENCIES).values(**row))
+    with pytest.raises(RuntimeError), pg.begin() as conn:
+        conn.execute(insert(REGENCIES).values(**row))
+        raise RuntimeError("the rest of the step failed")
+    with reading(pg).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(REGENCIES)) == 0
+    with reading(pg).connect() as conn, pytest.raises(DBAPIError, match="read-only"):
+        conn.execute(insert(REGENCIES).values(**row))
