@@ -12,7 +12,7 @@ import gc
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,9 +34,9 @@ from web.recent import Recent
 from web.security import (
     Limits,
     RedactStatusTokens,
+    SecurityHeaders,
     csrf_token,
     csrf_valid,
-    security_headers,
 )
 from web.sessions import SignedIn, find_session
 from workflow.engine import Engine as Workflow
@@ -234,15 +234,7 @@ def create_app(
 
     app.include_router(workspace_pages.router)
 
-    @app.middleware("http")
-    async def headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        html = response.headers.get("content-type", "").startswith("text/html")
-        for name, value in security_headers(html, private=False).items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:

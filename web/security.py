@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from workflow.persistence.database import reading
 from workflow.persistence.schema import WebAttempt, table
@@ -32,6 +34,7 @@ __all__ = [
     "LOG",
     "Limits",
     "RedactStatusTokens",
+    "SecurityHeaders",
     "count_attempts",
     "csrf_token",
     "csrf_valid",
@@ -101,6 +104,30 @@ def security_headers(html: bool, private: bool) -> dict[str, str]:
     if private or html:
         headers["Cache-Control"] = "no-store" if private else "no-cache"
     return headers
+
+
+class SecurityHeaders:
+    """ASGI middleware: every response carries ``security_headers`` (those it sets itself
+    kept). Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``, which runs each request
+    through a task and a memory stream of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                html = headers.get("content-type", "").startswith("text/html")
+                for name, value in security_headers(html, private=False).items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def csrf_token(secret: bytes, cookie: str, session: str) -> str:
