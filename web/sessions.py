@@ -18,7 +18,7 @@ from sqlalchemy import Engine, delete, insert, select, update
 from web.security import Limits
 from workflow.accounts import Login
 from workflow.model import Role
-from workflow.persistence.database import reading
+from workflow.persistence.database import single_read
 from workflow.persistence.schema import User, WebSession, table
 
 __all__ = ["SignedIn", "end_session", "find_session", "start_session"]
@@ -79,7 +79,7 @@ def find_session(db: Engine, token: str | None, now: datetime, limits: Limits) -
         .join(USERS, USERS.c.id == SESSIONS.c.user_id)
         .where(SESSIONS.c.token_hash == _digest(token))
     )
-    with reading(db).connect() as conn:
+    with single_read(db).connect() as conn:
         row = conn.execute(query).first()
     if row is None or not row.active or row.expires_at <= now:
         return None

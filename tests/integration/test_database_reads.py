@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, func, insert, select, text
+from psycopg.pq import TransactionStatus
+from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from workflow.persistence.database import connect, reading
+from workflow.persistence.database import connect, reading, single_read
 from workflow.persistence.schema import Regency, table
 
 REGENCIES = table(Regency)
@@ -37,15 +38,20 @@ def test_a_statement_read_again_and_again_is_prepared_once_and_kept(pg: Engine) 
         with reading(pg).connect() as conn:
             assert conn.scalar(counted) == 0
     assert _prepared(pg) >= 1
-    with pytest.raises(DBAPIError):  # a failed read is rolled back, and the connection reused
-        with reading(pg).connect() as conn:
-            conn.execute(text("SELECT 1 / 0"))
+    # a failed read is rolled back, and the connection reused
+    with pytest.raises(DBAPIError), reading(pg).connect() as conn:
+        conn.execute(text("SELECT 1 / 0"))
     with reading(pg).connect() as conn:
         assert conn.scalar(counted) == 0
 
 
 def test_a_transaction_that_may_write_is_still_rolled_back(pg: Engine) -> None:
-    row = {"code": "81.01", "name": "Maluku Tenggara Barat", "kind": "kabupaten", "seat": "Saumlaki"}
+    row = {
+        "code": "81.01",
+        "name": "Maluku Tenggara Barat",
+        "kind": "kabupaten",
+        "seat": "Saumlaki",
+    }
     with pg.connect() as conn:  # closed without commit: nothing it wrote is kept
         conn.execute(insert(REGENCIES).values(**row))
     with pytest.raises(RuntimeError), pg.begin() as conn:
@@ -55,3 +61,21 @@ def test_a_transaction_that_may_write_is_still_rolled_back(pg: Engine) -> None:
         assert conn.scalar(select(func.count()).select_from(REGENCIES)) == 0
     with reading(pg).connect() as conn, pytest.raises(DBAPIError, match="read-only"):
         conn.execute(insert(REGENCIES).values(**row))
+
+
+def test_a_single_read_sends_no_begin_and_leaves_the_connection_as_it_was(pg: Engine) -> None:
+    """A session's lookup is one statement: run in autocommit, it costs one round trip
+    instead of three; the pooled connection goes back to transactions for the next user."""
+    row = {"code": "81.71", "name": "Kota Ambon", "kind": "kota", "seat": "Ambon"}
+    with single_read(pg).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(REGENCIES)) == 0
+        assert _status(conn) is TransactionStatus.IDLE  # no transaction was opened
+    with pg.connect() as conn:  # the pool's one connection again
+        conn.execute(insert(REGENCIES).values(**row))
+        assert _status(conn) is TransactionStatus.INTRANS
+    with single_read(pg).connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(REGENCIES)) == 0  # rolled back
+
+
+def _status(conn: Connection) -> TransactionStatus:
+    return TransactionStatus(conn.connection.dbapi_connection.info.transaction_status)  # type: ignore[union-attr]

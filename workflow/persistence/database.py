@@ -27,6 +27,7 @@ __all__ = [
     "dialect_insert",
     "reading",
     "schema_revision",
+    "single_read",
     "sqlite_file",
 ]
 
@@ -122,6 +123,15 @@ def reading(db: Engine) -> Engine:
     if db.dialect.name == "sqlite":
         return db.execution_options(readonly=True)
     return db.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+
+
+def single_read(db: Engine) -> Engine:
+    """The same database for a read of one statement (a session's lookup on every page):
+    PostgreSQL runs it on its own, in autocommit, without the BEGIN and COMMIT round trips
+    (one statement sees one snapshot anyway); SQLite as ``reading``."""
+    if db.dialect.name == "sqlite":
+        return reading(db)
+    return db.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
