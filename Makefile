@@ -8,8 +8,9 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 
 # WeasyPrint needs Pango; HarfBuzz's subsetter halves PDF writing time. The web app's
-# end-to-end tests drive Debian's Chromium (Playwright cannot download a browser here).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver
+# end-to-end tests drive Debian's Chromium (Playwright cannot download a browser here); its
+# benchmark drives the pages with wrk.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver wrk
 
 .PHONY: run test lint typecheck pytest bench clean system-deps lock mutation messages serve
 
@@ -70,6 +71,8 @@ bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.bench_memory
 	$(BIN)/python -m bench.bench_import  # about 2 minutes: 10 and 50 MB registries, 300,000 bad rows
 	$(BIN)/python -m bench.bench_workers  # needs Redis on 127.0.0.1:6379 (uses database 13)
+	$(BIN)/python -m bench.bench_packets  # about 7 minutes
+	$(BIN)/python -m bench.bench_web  # about 6 minutes; needs PostgreSQL on 127.0.0.1:5432
 
 # Mutation testing (mutmut) of the modules in pyproject.toml's [tool.sertiflow.mutation], each
 # with the tests that cover it; prints the score per module and in total. Takes a while: pick
