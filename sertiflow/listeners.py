@@ -7,8 +7,8 @@ twenty clients: one worker served every request of the queue page at 100 % of a 
 other sat idle. With ``SO_REUSEPORT`` each worker binds its own socket to the same address and
 the kernel spreads new connections over them by their addresses and ports (Linux).
 
-``listeners(host, port)`` is what the supervisor hands each worker it starts or restarts: it
-travels to the worker pickled, and unpickling it there binds that worker's socket.
+``ReusePortListeners(host, port)`` is what the supervisor hands each worker it starts or
+restarts: it travels to the worker pickled, and unpickling it there binds that worker's socket.
 """
 
 from __future__ import annotations
