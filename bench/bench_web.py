@@ -81,7 +81,9 @@ class Figures:
     per_second: float
     target_ms: float
     server_cpu_ms: float  # CPU time of the server's workers per request
-    database_cpu_ms: float  # PostgreSQL's processes (0 on SQLite: it runs in the workers)
+    # The machine's postgres processes (0 on SQLite: it runs in the workers); one that exits
+    # meanwhile takes its time with it, so connections opened and closed per request hide theirs.
+    database_cpu_ms: float
 
     @property
     def met(self) -> bool:
