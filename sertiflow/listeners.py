@@ -26,25 +26,27 @@ def reuse_port_supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def _family(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+def _tcp_socket(host: str) -> socket.socket:
+    """A TCP socket for ``host`` (IPv6 for an address with colons), ``SO_REUSEADDR`` set.
+    ``IPPROTO_TCP`` is named so that accepted connections get ``TCP_NODELAY``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    return sock
 
 
 def check_free(host: str, port: int) -> None:
     """Raise ``OSError`` (address in use, or not this machine's) if ``host:port`` cannot be
     bound exclusively: a second ``sertiflow serve`` on the port must not join the first one's
     workers silently, which ``SO_REUSEPORT`` would otherwise let it do."""
-    with socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    with _tcp_socket(host) as probe:
         probe.bind((host, port))
         probe.listen(1)
 
 
 def bind_reuse_port(host: str, port: int) -> list[socket.socket]:
-    """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` (asyncio listens on it).
-    ``IPPROTO_TCP`` is named so that accepted connections get ``TCP_NODELAY``."""
-    sock = socket.socket(_family(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    """A TCP socket bound to ``host:port`` with ``SO_REUSEPORT`` (asyncio listens on it)."""
+    sock = _tcp_socket(host)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return [sock]
