@@ -107,12 +107,13 @@ def security_headers(html: bool, private: bool) -> dict[str, str]:
 
 
 class SecurityHeaders:
-    """ASGI middleware: every response carries ``security_headers`` (those it sets itself
-    kept). Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``, which runs each request
-    through a task and a memory stream of its own."""
+    """ASGI middleware: every response carries ``security_headers``, worked out once (those it
+    sets itself kept). Plain ASGI rather than Starlette's ``BaseHTTPMiddleware``, which runs
+    each request through a task and a memory stream of its own."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.headers = {html: security_headers(html, private=False) for html in (False, True)}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -123,7 +124,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 html = headers.get("content-type", "").startswith("text/html")
-                for name, value in security_headers(html, private=False).items():
+                for name, value in self.headers[html].items():
                     headers.setdefault(name, value)
             await send(message)
 
