@@ -110,19 +110,19 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _sockets_on(port: int, state: str) -> dict[int, int]:
+def _sockets_on(port: int, state: str) -> set[int]:
     """The inodes of the TCP sockets whose local port is ``port``, in ``state`` (``0A``
-    listening, ``01`` established), from ``/proc/net/tcp``: inode -> 1."""
-    inodes: dict[int, int] = {}
+    listening, ``01`` established), from ``/proc/net/tcp``."""
+    inodes: set[int] = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
             if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
-                inodes[int(fields[9])] = 1
+                inodes.add(int(fields[9]))
     return inodes
 
 
-def _held_by(pid: int, inodes: dict[int, int]) -> int:
+def _held_by(pid: int, inodes: set[int]) -> int:
     """How many of ``inodes``' sockets process ``pid`` has open."""
     held = 0
     for fd in Path(f"/proc/{pid}/fd").iterdir():
