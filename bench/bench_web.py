@@ -257,12 +257,19 @@ def measure(
 ) -> Figures:
     """``args.users`` clients on ``page`` for ``args.seconds`` (after a second's warm-up)."""
     cookie = "; ".join(f"{k}={v}" for k, v in cookies.items()) if cookies else None
-    wrk(base + page.path, cookie, min(args.users, 4), 1.0, script)  # caches and connections
+    # A second's warm-up at full load: the caches, and every connection the pools open (the
+    # PostgreSQL processes they start are counted below only when they exist before the run).
+    wrk(base + page.path, cookie, args.users, 1.0, script)
     workers = processes(parent=server)
     database = processes(name="postgres") if backend.startswith("postgres") else []
     before = cpu_seconds(workers), cpu_seconds(database)
     report = wrk(base + page.path, cookie, args.users, args.seconds, script)
     after = cpu_seconds(workers), cpu_seconds(database)
+    if backend.startswith("postgres") and set(processes(name="postgres")) - set(database):
+        print(
+            f"{page.name}: PostgreSQL processes started while measuring; their CPU is not counted",
+            file=sys.stderr,
+        )
     requests = max(1, int(report["requests"]))
     return Figures(
         backend,
