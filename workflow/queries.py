@@ -99,18 +99,38 @@ def court_named(name: str) -> Court:
 @lru_cache(maxsize=32)
 def in_court(registry: ProcessRegistry, court: Court) -> ColumnElement[bool]:
     """A condition on applications: their state puts the ball in ``court`` (a state's court
-    is part of its process definition, so this lists the states of every version). Built once
-    per registry and court: a registry does not change, and the day's page asks on every
-    request."""
+    is part of its process definition, so this covers every version). Built once per registry
+    and court: a registry does not change, and the day's page asks on every request.
+
+    A state name that is in ``court`` in every definition having it is tested by name alone,
+    in one list; only a name whose court differs between definitions is tested with its
+    process and version. Today no name differs, so the condition is one short ``IN``: the
+    database tests it on each row of a consultant's day, and a long statement costs psycopg
+    its parsing on every run (it keeps the parsed form of statements under 4,096 characters).
+    """
     a = APPLICATIONS
-    conditions = [
+    courts: dict[str, set[Court]] = {}
+    for definition in registry.all():
+        for name, state in definition.states.items():
+            courts.setdefault(name, set()).add(state.court)
+    plain = sorted(name for name, held in courts.items() if held == {court})
+    conditions: list[ColumnElement[bool]] = []
+    if plain:
+        conditions.append(a.c.state.in_([literal(name) for name in plain]))
+    conditions += [
         and_(
             a.c.process_key == definition.key,
             a.c.process_version == definition.version,
             a.c.state.in_([literal(name) for name in names]),  # not expanded on each run
         )
         for definition in registry.all()
-        if (names := [name for name, st in definition.states.items() if st.court is court])
+        if (
+            names := [
+                name
+                for name, state in definition.states.items()
+                if state.court is court and len(courts[name]) > 1
+            ]
+        )
     ]
     return or_(*conditions) if conditions else false()
 

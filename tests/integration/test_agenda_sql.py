@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from workflow.model import Court, Phase, Role
 from workflow.permissions import acting_user
 from workflow.persistence.database import reading
 from workflow.processes import ProcessRegistry
-from workflow.queries import ApplicationFilter, list_applications, week_end
+from workflow.queries import ApplicationFilter, in_court, list_applications, week_end
 
 _NOW = datetime(2026, 11, 2, 9, 0)
 
@@ -216,3 +217,38 @@ def test_a_consultants_day_and_queue_read_the_deadline_index_without_sorting(
         assert "ix_application_assignee_due" in plan, plan
         # in deadline order: at most the rows of one deadline sorted by id, never all of them
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_whose_court_tests_a_state_name_by_version_where_versions_differ(office: Office) -> None:
+    """A state name in one court in every definition is tested by name alone; one whose court
+    changed between versions of a process is tested with the version, so each application is
+    in the court of its own version's state."""
+    registry = office.workflow.registry
+    old, new = registry.get("sni", 1), registry.get("sni", 2)
+    name = next(
+        n for n, state in new.states.items() if n in old.states and state.court is Court.AGENCY
+    )
+    moved = replace(new, states={**new.states, name: replace(new.states[name], court=Court.UMKM)})
+    changed = ProcessRegistry([d for d in registry.all() if d is not new] + [moved])
+    _scatter(office, random.Random(5), 1)
+    with office.db.begin() as conn:
+        template = dict(conn.execute(sa.select(APPLICATIONS)).mappings().one())
+        conn.execute(sa.delete(APPLICATIONS))
+        rows = [
+            {**template, "id": i, "process_key": "sni", "process_version": version, "state": state}
+            for i, (version, state) in enumerate(
+                [(1, name), (2, name), (2, old.initial), (1, old.initial)], start=1
+            )
+        ]
+        conn.execute(sa.insert(APPLICATIONS), rows)
+        courts = {
+            court: set(conn.scalars(sa.select(APPLICATIONS.c.id).where(in_court(changed, court))))
+            for court in Court
+        }
+    initial = old.states[old.initial].court
+    assert initial is new.states[new.initial].court
+    expected: dict[Court, set[int]] = {court: set() for court in Court}
+    expected[Court.AGENCY] |= {1}
+    expected[Court.UMKM] |= {2}
+    expected[initial] |= {3, 4}
+    assert courts == expected
