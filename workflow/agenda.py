@@ -40,6 +40,7 @@ from sqlalchemy import (
 from workflow.calendar import WorkingCalendar
 from workflow.ledger import APPLICATIONS, Actor
 from workflow.model import Court, Phase, Role
+from workflow.persistence.database import plan_once
 from workflow.processes import ProcessRegistry
 from workflow.queries import application_query, describe_application, in_court, week_end
 
@@ -176,15 +177,16 @@ def agenda(
     bound: dict[str, Any] = {"today": today, "last": last}
     if actor.role is not Role.ADMIN:
         bound["who"] = actor.umkm_id if actor.role is Role.UMKM else actor.id
-    counted = conn.execute(statements.counts, bound).one()
+    plan_once(conn)
+    counted = [int(count) for count in conn.execute(statements.counts, bound).one()]
     totals = dict.fromkeys(SECTIONS, 0)
     for (name, _), count in zip(statements.reads, counted, strict=True):
-        totals[name] += int(count)
+        totals[name] += count
     sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
-    for name, read in statements.reads:
+    for (name, read), count in zip(statements.reads, counted, strict=True):
         entries = sections[name]
-        room = totals[name] if per_section is None else per_section - len(entries)
-        if room <= 0:
+        room = count if per_section is None else min(count, per_section - len(entries))
+        if room <= 0:  # an empty part is not read (nor one whose section is full)
             continue
         for row in conn.execute(read, {**bound, "room": room}).mappings():
             definition = registry.get(row["process_key"], row["process_version"])

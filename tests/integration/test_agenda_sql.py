@@ -196,12 +196,12 @@ def test_a_consultants_day_and_queue_read_the_deadline_index_without_sorting(
     sqlite_only: sa.Engine, clock: Clock
 ) -> None:
     office = seed_office(sqlite_only, clock)
-    _scatter(office, random.Random(3), 300)
+    _scatter(office, random.Random(20261202), 600)  # every section holds some (as above)
     workflow = office.workflow
     with reading(office.db).connect() as conn:
         actor = acting_user(conn, office.consultant)
         with _plans(office.db) as plans:
-            agenda(
+            day = agenda(
                 conn, workflow.registry, actor, workflow.today(), workflow.calendar, per_section=5
             )
             list_applications(
@@ -212,11 +212,47 @@ def test_a_consultants_day_and_queue_read_the_deadline_index_without_sorting(
                 workflow.calendar,
             )
     read = [plan for plan in plans if " application " in plan]  # not the user's lookup
-    assert len(read) >= 7  # the counts, each section (one or two ranges), the queue
+    # the counts, each section that lists any (one or two ranges), the queue
+    assert all(day.sections[name] for name in SECTIONS)
+    assert len(read) >= 2 + len(SECTIONS)
     for plan in read:
         assert "ix_application_assignee_due" in plan, plan
         # in deadline order: at most the rows of one deadline sorted by id, never all of them
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
+
+
+def test_a_day_reads_only_the_parts_that_hold_any(office: Office) -> None:
+    """The counts come first; a part they find empty is not read (an admin's day over an
+    office of assigned, undated applications asked for every range of the whole office)."""
+    _scatter(office, random.Random(11), 120)
+    workflow = office.workflow
+    with office.db.begin() as conn:  # the consultant's: all dated and overdue, but one
+        owner = acting_user(conn, office.consultant)
+        mine = APPLICATIONS.c.assignee_id == owner.id
+        today = workflow.today()
+        conn.execute(sa.update(APPLICATIONS).where(mine).values(deadline=today - timedelta(3)))
+        first = conn.scalar(sa.select(sa.func.min(APPLICATIONS.c.id)).where(mine))
+        conn.execute(
+            sa.update(APPLICATIONS)
+            .where(APPLICATIONS.c.id == first)
+            .values(deadline=today, phase=Phase.PIPELINE.value)
+        )
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if " application" in statement and "count(" not in statement:
+            statements.append(statement)
+
+    with reading(office.db).connect() as conn:
+        sa.event.listen(office.db, "before_cursor_execute", seen)
+        try:
+            day = agenda(conn, workflow.registry, owner, today, workflow.calendar, per_section=2)
+        finally:
+            sa.event.remove(office.db, "before_cursor_execute", seen)
+    held = [name for name in SECTIONS if day.counts()[name]]
+    assert day.counts()["overdue"] > 2 and len(day.sections["overdue"]) == 2
+    assert held == ["overdue", "due_today"] or held == ["overdue", "waiting"], day.counts()
+    assert len(statements) == 2, statements  # one read of each part that holds any
 
 
 def test_whose_court_tests_a_state_name_by_version_where_versions_differ(office: Office) -> None:

@@ -11,7 +11,7 @@ from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlalchemy.exc import DBAPIError
 
-from workflow.persistence.database import connect, reading, single_read
+from workflow.persistence.database import connect, plan_once, reading, single_read
 from workflow.persistence.schema import Regency, table
 
 REGENCIES = table(Regency)
@@ -79,3 +79,18 @@ def test_a_single_read_sends_no_begin_and_leaves_the_connection_as_it_was(pg: En
 
 def _status(conn: Connection) -> TransactionStatus:
     return TransactionStatus(conn.connection.dbapi_connection.info.transaction_status)  # type: ignore[union-attr]
+
+
+def test_plan_once_lasts_as_long_as_its_transaction(pg: Engine) -> None:
+    """The day's reads are planned once (generic plans) within their transaction only: the
+    pooled connection's next user plans as PostgreSQL chooses."""
+    mode = text("SHOW plan_cache_mode")
+    with reading(pg).connect() as conn:
+        plan_once(conn)
+        assert conn.scalar(mode) == "force_generic_plan"
+    with reading(pg).connect() as conn:
+        assert conn.scalar(mode) == "auto"
+    with pg.begin() as conn:
+        plan_once(conn)
+    with pg.connect() as conn:
+        assert conn.scalar(mode) == "auto"

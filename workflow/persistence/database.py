@@ -25,6 +25,7 @@ __all__ = [
     "connect",
     "database_url",
     "dialect_insert",
+    "plan_once",
     "reading",
     "schema_revision",
     "single_read",
@@ -132,6 +133,18 @@ def single_read(db: Engine) -> Engine:
     if db.dialect.name == "sqlite":
         return reading(db)
     return db.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def plan_once(conn: Connection) -> None:
+    """PostgreSQL: plan the statements of ``conn``'s current transaction once, whatever values
+    they are given (``plan_cache_mode = force_generic_plan`` until the transaction ends).
+
+    For statements that read a range of an index in its order, such as a day's parts, whose
+    plan is the same for any date or user: PostgreSQL otherwise replans them on every run
+    (their plan for unknown values is estimated dearer than for the values at hand), which
+    cost 0.8 to 1 ms per statement, more than running most of them. SQLite: nothing."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
