@@ -16,6 +16,7 @@ from workflow.calendar import WorkingCalendar
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS, Actor
 from workflow.model import Court, Phase, Role
+from workflow.persistence.database import plan_once
 from workflow.processes import ProcessRegistry
 from workflow.regions import Regency, match_regency
 
@@ -286,8 +287,10 @@ def _nearest_first(conn: Connection, query: Any, limit: int, offset: int) -> lis
     """``limit`` rows of ``query`` after the first ``offset``, nearest deadline first and the
     undated last: the dated, then the undated, each read in the order of a deadline index
     (``ix_application_assignee_due``, ``ix_application_due``; no index sorts NULL last on both
-    databases), so a page costs its own rows, not a sort of every application that matches."""
+    databases), so a page costs its own rows, not a sort of every application that matches.
+    The plan is that order's, whatever the values: PostgreSQL plans it once (``plan_once``)."""
     a = APPLICATIONS
+    plan_once(conn)
     dated = query.where(a.c.deadline.is_not(None))
     rows = list(
         conn.execute(dated.order_by(a.c.deadline, a.c.id).limit(limit).offset(offset)).mappings()
