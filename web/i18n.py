@@ -23,6 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from jinja2 import pass_context
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from documents.formatting import LANGUAGES, long_date, rupiah
 
@@ -31,6 +32,7 @@ __all__ = [
     "LANGUAGES",
     "LOCALE_DIR",
     "compiled",
+    "days_left",
     "filters",
     "gettext",
     "language_of",
@@ -99,8 +101,26 @@ def local_time(moment: datetime, zone: str, lang: str) -> str:
     return f"{when} {format_datetime(local, 'zzz', tzinfo=office, locale='id_ID')}"
 
 
+def days_left(left: int | None, lang: str) -> Markup:
+    """A deadline's working days in words of ``lang``: "3 working days left", or, stressed,
+    "today" or "2 working days late" (nothing when there is no deadline). A filter, not a
+    macro: a list calls it on each of its rows, and a macro with a translated plural cost a
+    fifth of a 50-row page's rendering."""
+    if left is None:
+        return Markup()
+    catalog = translations(lang)
+    if left > 0:
+        words = catalog.ngettext("%(num)s working day left", "%(num)s working days left", left)
+        return escape(words % {"num": left})
+    if left == 0:
+        return Markup("<strong>%s</strong>") % catalog.gettext("today")
+    words = catalog.ngettext("%(num)s working day late", "%(num)s working days late", -left)
+    return Markup("<strong>%s</strong>") % (words % {"num": -left})
+
+
 def filters() -> Mapping[str, Any]:
-    """The Jinja filters pages use: ``long_date`` and ``rupiah`` in the page's language."""
+    """The Jinja filters pages use: ``long_date``, ``rupiah`` and ``days_left`` in the page's
+    language."""
 
     @pass_context
     def date_filter(context: Context, day: date | None) -> str:
@@ -110,4 +130,8 @@ def filters() -> Mapping[str, Any]:
     def rupiah_filter(context: Context, amount: int | None) -> str:
         return rupiah(amount, context.get("lang", DEFAULT_LANGUAGE))
 
-    return {"long_date": date_filter, "rupiah": rupiah_filter}
+    @pass_context
+    def days_filter(context: Context, left: int | None) -> Markup:
+        return days_left(left, context.get("lang", DEFAULT_LANGUAGE))
+
+    return {"long_date": date_filter, "rupiah": rupiah_filter, "days_left": days_filter}
