@@ -113,9 +113,11 @@ def days_left(left: int | None, lang: str) -> Markup:
         words = catalog.ngettext("%(num)s working day left", "%(num)s working days left", left)
         return escape(words % {"num": left})
     if left == 0:
-        return Markup("<strong>%s</strong>") % catalog.gettext("today")
-    words = catalog.ngettext("%(num)s working day late", "%(num)s working days late", -left)
-    return Markup("<strong>%s</strong>") % (words % {"num": -left})
+        words = catalog.gettext("today")
+    else:
+        words = catalog.ngettext("%(num)s working day late", "%(num)s working days late", -left)
+        words %= {"num": -left}
+    return Markup(f"<strong>{escape(words)}</strong>")
 
 
 def filters() -> Mapping[str, Any]:

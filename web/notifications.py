@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from workflow.persistence.schema import Notification, table
 
@@ -54,11 +54,14 @@ def notifications_of(conn: Connection, user_id: int, limit: int = 100) -> list[N
     ]
 
 
+_UNREAD = select(func.count()).where(  # built once: every workspace page asks
+    NOTIFICATIONS.c.user_id == bindparam("user_id"), NOTIFICATIONS.c.read_at.is_(None)
+)
+
+
 def unread_count(conn: Connection, user_id: int) -> int:
     """How many of the user's notifications are unread."""
-    n = NOTIFICATIONS
-    query = select(func.count()).where(n.c.user_id == user_id, n.c.read_at.is_(None))
-    return int(conn.scalar(query) or 0)
+    return int(conn.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
 
 def mark_read(db: Engine, user_id: int, now: datetime, notification_id: int | None = None) -> int:

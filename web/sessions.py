@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, insert, select, update
 
 from web.security import Limits
 from workflow.accounts import Login
@@ -26,6 +26,20 @@ __all__ = ["SignedIn", "end_session", "find_session", "start_session"]
 SESSIONS = table(WebSession)
 USERS = table(User)
 _TOUCH = timedelta(minutes=1)  # seen_at is written at most this often: reads stay reads
+_LOOKUP = (  # built once: every request asks
+    select(
+        SESSIONS.c.seen_at,
+        SESSIONS.c.expires_at,
+        USERS.c.id,
+        USERS.c.username,
+        USERS.c.full_name,
+        USERS.c.role,
+        USERS.c.umkm_id,
+        USERS.c.active,
+    )
+    .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+    .where(SESSIONS.c.token_hash == bindparam("token_hash"))
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +79,8 @@ def find_session(db: Engine, token: str | None, now: datetime, limits: Limits) -
     """Who the session ``token`` belongs to, if it is live and its user active."""
     if not token or len(token) > 100:
         return None
-    query = (
-        select(
-            SESSIONS.c.seen_at,
-            SESSIONS.c.expires_at,
-            USERS.c.id,
-            USERS.c.username,
-            USERS.c.full_name,
-            USERS.c.role,
-            USERS.c.umkm_id,
-            USERS.c.active,
-        )
-        .join(USERS, USERS.c.id == SESSIONS.c.user_id)
-        .where(SESSIONS.c.token_hash == _digest(token))
-    )
     with single_read(db).connect() as conn:
-        row = conn.execute(query).first()
+        row = conn.execute(_LOOKUP, {"token_hash": _digest(token)}).first()
     if row is None or not row.active or row.expires_at <= now:
         return None
     if row.seen_at + timedelta(minutes=limits.idle_minutes) <= now:
