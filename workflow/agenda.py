@@ -19,6 +19,7 @@ user's role may fire from its state.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -32,10 +33,13 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal,
     not_,
     or_,
     select,
+    union_all,
 )
+from sqlalchemy.engine import RowMapping
 
 from workflow.calendar import WorkingCalendar
 from workflow.ledger import APPLICATIONS, Actor
@@ -75,11 +79,11 @@ class Agenda:
 
 
 # What the day's statements leave to be bound when they run: the office's date, the week's
-# last day, the user (a consultant's id, a UMKM user's business) and how many rows to read.
+# last day and the user (a consultant's id, a UMKM user's business); and, as ``room_<part>``,
+# how many rows of each part to read.
 _TODAY = bindparam("today", type_=Date)
 _LAST = bindparam("last", type_=Date)
 _WHO = bindparam("who", type_=Integer)
-_ROOM = bindparam("room", type_=Integer)
 
 
 def _scope(role: Role) -> ColumnElement[bool]:
@@ -130,10 +134,11 @@ def _parts(yours: ColumnElement[bool]) -> dict[str, tuple[ColumnElement[bool], .
 @dataclass(frozen=True)
 class _Statements:
     """A role's day as statements, built once (building and keying them cost more than the
-    database's work): the count of every part in one, and each part's read."""
+    database's work): the count of every part in one, and the reads of every part in one."""
 
     counts: Any
-    reads: tuple[tuple[str, Any], ...]  # (section, read), in the order they are listed
+    reads: Any  # each part's first ``room_<part>`` rows, with the part's number as ``part``
+    sections: tuple[str, ...]  # the section of each part, in the order they are listed
 
 
 @lru_cache(maxsize=16)
@@ -153,11 +158,19 @@ def _statements(registry: ProcessRegistry, role: Role) -> _Statements:
         *(select(func.count()).where(in_day, part).scalar_subquery() for _, part in ranges)
     )
     listed = application_query().add_columns(yours.label("yours")).where(in_day)
-    reads = tuple(
-        (name, listed.where(part).order_by(a.c.deadline, a.c.id).limit(_ROOM))
-        for name, part in ranges
+    reads = union_all(
+        *(
+            select(
+                literal(number).label("part"),
+                listed.where(part)
+                .order_by(a.c.deadline, a.c.id)
+                .limit(bindparam(f"room_{number}", type_=Integer))
+                .subquery(),
+            )
+            for number, (_, part) in enumerate(ranges)
+        )
     )
-    return _Statements(counts, reads)
+    return _Statements(counts, reads, tuple(name for name, _ in ranges))
 
 
 def agenda(
@@ -179,25 +192,28 @@ def agenda(
         bound["who"] = actor.umkm_id if actor.role is Role.UMKM else actor.id
     plan_once(conn)
     counted = [int(count) for count in conn.execute(statements.counts, bound).one()]
-    totals = dict.fromkeys(SECTIONS, 0)
-    for (name, _), count in zip(statements.reads, counted, strict=True):
+    totals = dict.fromkeys(SECTIONS, 0)  # every application of a section
+    shown = dict.fromkeys(SECTIONS, 0)  # those it lists
+    rooms: dict[str, int] = {}
+    for number, (name, count) in enumerate(zip(statements.sections, counted, strict=True)):
+        room = count if per_section is None else min(count, per_section - shown[name])
+        rooms[f"room_{number}"] = room  # an empty part is read no further than its LIMIT 0
         totals[name] += count
+        shown[name] += room
     sections: dict[str, list[dict[str, Any]]] = {name: [] for name in SECTIONS}
-    for (name, read), count in zip(statements.reads, counted, strict=True):
-        entries = sections[name]
-        room = count if per_section is None else min(count, per_section - len(entries))
-        if room <= 0:  # an empty part is not read (nor one whose section is full)
-            continue
-        for row in conn.execute(read, {**bound, "room": room}).mappings():
-            definition = registry.get(row["process_key"], row["process_version"])
-            entry = describe_application(row, registry, today, calendar)
-            entry["yours"] = bool(row["yours"])
-            entry["next_triggers"] = [
-                t.trigger
-                for t in definition.transitions_from(row["state"])
-                if actor.role in t.roles
-            ]
-            entries.append(entry)
+    # One statement for every part (a round trip each cost more than most parts' reading);
+    # UNION ALL keeps no order, so the rows are put back in their parts' order here.
+    rows: Sequence[RowMapping] = ()
+    if any(rooms.values()):
+        rows = conn.execute(statements.reads, {**bound, **rooms}).mappings().all()
+    for row in sorted(rows, key=lambda r: (r["part"], r["deadline"] or today, r["id"])):
+        definition = registry.get(row["process_key"], row["process_version"])
+        entry = describe_application(row, registry, today, calendar)
+        entry["yours"] = bool(row["yours"])
+        entry["next_triggers"] = [
+            t.trigger for t in definition.transitions_from(row["state"]) if actor.role in t.roles
+        ]
+        sections[statements.sections[row["part"]]].append(entry)
     return Agenda(
         actor.username, actor.role.value, today, last, _SCOPE[actor.role], sections, totals
     )
