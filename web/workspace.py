@@ -494,17 +494,19 @@ def queue_page(
     return QueuePage(tuple(rows[:per_page]), page, len(rows) > per_page, criteria)
 
 
+_REGENCIES = select(REGENCIES.c.code, REGENCIES.c.name).order_by(REGENCIES.c.name)
+_CONSULTANTS = (
+    select(USERS.c.username, USERS.c.full_name)
+    .where(USERS.c.role == Role.CONSULTANT.value, USERS.c.active.is_(True))
+    .order_by(USERS.c.full_name)
+)
+
+
 def regencies(conn: Connection) -> list[tuple[str, str]]:
     """The office's regencies: (code, name), by name."""
-    query = select(REGENCIES.c.code, REGENCIES.c.name).order_by(REGENCIES.c.name)
-    return [(r.code, r.name) for r in conn.execute(query)]
+    return [(r.code, r.name) for r in conn.execute(_REGENCIES)]
 
 
 def consultants(conn: Connection) -> list[tuple[str, str]]:
     """Active consultants: (username, full name), by name."""
-    query = (
-        select(USERS.c.username, USERS.c.full_name)
-        .where(USERS.c.role == Role.CONSULTANT.value, USERS.c.active.is_(True))
-        .order_by(USERS.c.full_name)
-    )
-    return [(r.username, r.full_name) for r in conn.execute(query)]
+    return [(r.username, r.full_name) for r in conn.execute(_CONSULTANTS)]

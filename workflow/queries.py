@@ -9,7 +9,17 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    bindparam,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from workflow.calendar import WorkingCalendar
@@ -236,6 +246,9 @@ def seen_by(conn: Connection, actor: Actor, criteria: ApplicationFilter) -> Appl
     return criteria
 
 
+_USER_ID = select(USERS.c.id).where(USERS.c.username == bindparam("username"))
+
+
 def list_applications(
     conn: Connection,
     registry: ProcessRegistry,
@@ -253,9 +266,10 @@ def list_applications(
     if criteria.state:
         query = query.where(a.c.state == criteria.state)
     if criteria.consultant:
-        if conn.scalar(select(USERS.c.id).where(USERS.c.username == criteria.consultant)) is None:
+        assignee = conn.scalar(_USER_ID, {"username": criteria.consultant})
+        if assignee is None:
             raise NotFound(f"no user {criteria.consultant!r}; see 'sertiflow user list'")
-        query = query.where(USERS.c.username == criteria.consultant)
+        query = query.where(a.c.assignee_id == assignee)  # the deadline index's first column
     if criteria.regency:
         query = query.where(UMKM.c.regency_code == regency_code(conn, criteria.regency))
     if criteria.nib:
