@@ -99,12 +99,24 @@ def ensure_regencies(conn: Connection, regencies: Iterable[RegionData]) -> None:
         conn.execute(dialect_insert(conn)(Regency).values(rows).on_conflict_do_nothing())
 
 
-def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) -> UpsertCounts:
-    """Create or update UMKM by NIB: re-importing a file updates instead of duplicating."""
+def upsert_umkm(
+    conn: Connection,
+    records: Sequence[UmkmRecord],
+    now: datetime,
+    *,
+    keep: frozenset[str] = frozenset(),
+) -> UpsertCounts:
+    """Create or update UMKM by NIB: re-importing a file updates instead of duplicating.
+
+    ``keep``: columns (of ``UMKM_IMAGE``) the records do not carry, such as those a registry
+    file has no column for: a business already in the directory keeps what it has in them
+    (a file without a "Kode Pos" column clears no postcode); a new one gets the records'."""
     if not records:
         return UpsertCounts(0, 0)
+    if not keep <= _KEEPABLE:
+        raise ValueError(f"upsert_umkm cannot keep {sorted(keep - _KEEPABLE)}")
     existing = _existing_nibs(conn, [r.nib for r in records])
-    sql, named, stamp = _upsert_statement(conn)
+    sql, named, stamp = _upsert_statement(conn, keep)
     moment = stamp(now)  # created_at and updated_at of every row: converted once
     values = [_RECORD_VALUES(r) for r in records]
     params: list[Any] = [(*row, moment, moment) for row in values]
@@ -126,7 +138,11 @@ def upsert_umkm(conn: Connection, records: Sequence[UmkmRecord], now: datetime) 
         actor_id=None,
         action="umkm.set",
         subject="umkm",
-        data={"digests": {row[0]: _digest_of(list(row)) for row in values}},  # as stored
+        data={
+            "digests": {
+                row[0]: _digest_of(list(row)) for row in _stored(conn, values, keep, existing)
+            }
+        },
     )
     journal.flush(conn)  # now, not at commit: a large import keeps no digests in memory
     updated = len(existing)
@@ -361,21 +377,45 @@ def _digest_of(values: list[Any]) -> str:
 
 _RECORD_VALUES = attrgetter(*UMKM_IMAGE)
 """A record's ``UMKM_IMAGE`` values in order: its fields carry the columns' names."""
-_UPSERTS: dict[str, tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]] = {}
+_UPSERTS: dict[
+    tuple[str, frozenset[str]], tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]
+] = {}
 _UPSERT_COLUMNS = (*UMKM_IMAGE, "created_at", "updated_at")
 
 
+_KEEPABLE = frozenset(UMKM_IMAGE) - {"nib"}
+
+
+def _stored(
+    conn: Connection, values: list[tuple[Any, ...]], keep: frozenset[str], existing: set[str]
+) -> list[tuple[Any, ...]]:
+    """The ``UMKM_IMAGE`` values of the businesses just written, as stored: the records' own,
+    but for the columns an update kept (read back, for the journal's digests)."""
+    if not keep or not existing:
+        return values
+    image = [getattr(Umkm, column) for column in UMKM_IMAGE]
+    kept = sorted(existing)
+    stored: dict[str, tuple[Any, ...]] = {}
+    for chunk in range(0, len(kept), _LOOKUP_SIZE):
+        query = select(*image).where(Umkm.nib.in_(kept[chunk : chunk + _LOOKUP_SIZE]))
+        stored.update((row[0], tuple(row)) for row in conn.execute(query))
+    return [stored.get(row[0], row) for row in values]
+
+
 def _upsert_statement(
-    conn: Connection,
+    conn: Connection, keep: frozenset[str]
 ) -> tuple[str, tuple[str, ...] | None, Callable[[datetime], Any]]:
-    """The dialect's upsert of a business by NIB as driver SQL, compiled once: the SQL, the
-    column names when the driver takes parameters by name (None: in ``_UPSERT_COLUMNS``'
-    order), and what makes a timestamp a value the driver stores as SQLAlchemy would (SQLite
-    keeps text). The other values go as they are: text, integers, booleans and None."""
+    """The dialect's upsert of a business by NIB as driver SQL, compiled once for each set of
+    columns an update keeps: the SQL, the column names when the driver takes parameters by
+    name (None: in ``_UPSERT_COLUMNS``' order), and what makes a timestamp a value the driver
+    stores as SQLAlchemy would (SQLite keeps text). The other values go as they are: text,
+    integers, booleans and None."""
     dialect = conn.dialect
-    if dialect.name not in _UPSERTS:
+    key = (dialect.name, keep)
+    if key not in _UPSERTS:
         stmt = dialect_insert(conn)(Umkm).values({c: bindparam(c) for c in _UPSERT_COLUMNS})
-        changing = {c: stmt.excluded[c] for c in _UPSERT_COLUMNS if c not in ("nib", "created_at")}
+        unchanged = {"nib", "created_at", *keep}
+        changing = {c: stmt.excluded[c] for c in _UPSERT_COLUMNS if c not in unchanged}
         compiled = stmt.on_conflict_do_update(index_elements=["nib"], set_=changing).compile(
             dialect=dialect
         )
@@ -384,8 +424,8 @@ def _upsert_statement(
         stamp_type = table(Umkm).c.created_at.type.dialect_impl(dialect)
         stamp = stamp_type.bind_processor(dialect) or (lambda moment: moment)
         named = None if compiled.positional else _UPSERT_COLUMNS
-        _UPSERTS[dialect.name] = (str(compiled), named, stamp)
-    return _UPSERTS[dialect.name]
+        _UPSERTS[key] = (str(compiled), named, stamp)
+    return _UPSERTS[key]
 
 
 _LOOKUP_SIZE = 500

@@ -922,6 +922,8 @@ class RegistryReader:
         self._listing = True
         self._counts: dict[str, int] = {}
         self._started = False
+        self.absent: frozenset[str] = frozenset()
+        """The fields the file has no column for (known once the header row is read)."""
 
     def __iter__(self) -> Iterator[UmkmRecord]:
         if self._started:
@@ -966,6 +968,7 @@ class RegistryReader:
                 if layout is None:
                     layout = _layout(cells, parsers)
                     reads, reach = layout.reads, layout.reach
+                    self.absent = frozenset(field for field, index, *_ in layout.plan if index < 0)
                     long_cells = _long_cell_check(self._suffix == ".csv", layout.plan)
                     continue
                 self.total_rows += 1
@@ -1065,7 +1068,8 @@ def import_registry(
     batch_size: int = BATCH_ROWS,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Read a registry file and create or update its UMKM by NIB, all or nothing.
+    """Read a registry file and create or update its UMKM by NIB, all or nothing. A column
+    the file does not have leaves what a known business holds in it as it was.
 
     Valid records are written ``batch_size`` at a time (``upsert_umkm``) inside a savepoint
     of ``conn``'s transaction, which the caller commits. A bad row (unless ``skip_invalid``)
@@ -1092,14 +1096,14 @@ def import_registry(
                 continue
             batch.append(record)
             if len(batch) >= batch_size:
-                counts = upsert_umkm(conn, batch, now)
+                counts = upsert_umkm(conn, batch, now, keep=reader.absent)
                 created, updated = created + counts.created, updated + counts.updated
                 batch = []
         if reader.bad_rows and not skip_invalid:
             savepoint.rollback()
             return reader.report()
         if batch:
-            counts = upsert_umkm(conn, batch, now)
+            counts = upsert_umkm(conn, batch, now, keep=reader.absent)
             created, updated = created + counts.created, updated + counts.updated
     return reader.report(created=created, updated=updated, written=True)
 

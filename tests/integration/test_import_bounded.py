@@ -71,9 +71,15 @@ def batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The size of every batch the import hands to ``upsert_umkm``."""
     sizes: list[int] = []
 
-    def spy(conn: Connection, records: Sequence[UmkmRecord], now: datetime) -> UpsertCounts:
+    def spy(
+        conn: Connection,
+        records: Sequence[UmkmRecord],
+        now: datetime,
+        *,
+        keep: frozenset[str] = frozenset(),
+    ) -> UpsertCounts:
         sizes.append(len(records))
-        return upsert_umkm(conn, records, now)
+        return upsert_umkm(conn, records, now, keep=keep)
 
     monkeypatch.setattr(umkm_import, "upsert_umkm", spy)
     return sizes
@@ -291,3 +297,9 @@ def test_the_cli_names_an_unusable_limit(tmp_path: Path, variable: str, value: s
     )
     assert result.stderr.startswith(f"error: {variable} must be a whole number of at least ")
     assert repr(value) in result.stderr
+
+
+def test_an_upsert_cannot_keep_the_nib_it_matches_on(office_db: Engine) -> None:
+    with office_db.begin() as conn, pytest.raises(ValueError, match=r"cannot keep \['nib'\]"):
+        upsert_umkm(conn, [umkm_record(nib(1), "Usaha")], NOW, keep=frozenset({"nib", "email"}))
+    assert umkm_count(office_db) == 0

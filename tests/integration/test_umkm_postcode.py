@@ -153,6 +153,48 @@ def test_the_import_stores_the_postcode_and_a_bad_one_is_a_row_error(
     assert _problems(office) == []
 
 
+def test_a_file_without_a_column_clears_nothing_it_does_not_carry(
+    office: Office, tmp_path: Path
+) -> None:
+    """A registry export without the "Kode Pos" and "Alamat" columns updates what it has and
+    keeps a known business's postcode and address; an empty cell in a column it has is a
+    value (cleared); a new business gets none; the journal vouches for the rows as stored."""
+    first = _registry(
+        tmp_path / "full.csv",
+        f"{office.nib};Sagu Ibu Ana;Ana;Mikro;Kota Ambon;Jl. Pattimura 1;97128",
+        f"{office.other_nib};Kopi Banda;Frans;Mikro;Tual;Jl. Dullah 2;97611",
+    )
+    with journal.writing(office.db) as conn:
+        assert import_registry(conn, first, office.clock()).written
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text(
+        "NIB;Nama Usaha;Nama Pemilik;Skala;Kabupaten/Kota;Email\n"
+        f"{office.nib};Sagu Ibu Ana Jaya;Ana;Kecil;Kota Ambon;ana@example.id\n"
+        f"{office.other_nib};Kopi Banda;Frans;Mikro;Tual;\n"
+        "8120000000007;Ikan Asap Saumlaki;Yos;Mikro;Kepulauan Tanimbar;\n",
+        encoding="utf-8",
+    )
+    with journal.writing(office.db) as conn:
+        report = import_registry(conn, narrow, office.clock())
+    assert (report.written, report.created, report.updated) == (True, 1, 2)
+    with office.db.connect() as conn:
+        rows = {
+            r.nib: r
+            for r in conn.execute(
+                select(UMKM.c.nib, UMKM.c.name, UMKM.c.scale, UMKM.c.address, UMKM.c.email)
+            )
+        }
+    assert _postcode(office) == "97128" and _postcode(office, office.other_nib) == "97611"
+    assert rows[office.nib].address == "Jl. Pattimura 1" and rows[office.nib].scale == "kecil"
+    assert (rows[office.nib].name, rows[office.nib].email) == (
+        "Sagu Ibu Ana Jaya",
+        "ana@example.id",
+    )
+    assert rows[office.other_nib].email is None  # its cell was empty: cleared
+    assert _postcode(office, "8120000000007") is None and rows["8120000000007"].address == ""
+    assert _problems(office) == []
+
+
 # --------------------------------------------------------------------------- migration 0011
 
 
