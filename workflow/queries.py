@@ -9,22 +9,12 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    and_,
-    bindparam,
-    false,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, Connection, and_, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from workflow.calendar import WorkingCalendar
 from workflow.errors import InvalidInput, NotFound, NotPermitted
-from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, UMKM, USERS, Actor
+from workflow.ledger import APPLICATIONS, AUDIT, REGENCIES, SELECT_USER, UMKM, USERS, Actor
 from workflow.model import Court, Phase, Role
 from workflow.persistence.database import plan_once
 from workflow.processes import ProcessRegistry
@@ -246,9 +236,6 @@ def seen_by(conn: Connection, actor: Actor, criteria: ApplicationFilter) -> Appl
     return criteria
 
 
-_USER_ID = select(USERS.c.id).where(USERS.c.username == bindparam("username"))
-
-
 def list_applications(
     conn: Connection,
     registry: ProcessRegistry,
@@ -266,10 +253,10 @@ def list_applications(
     if criteria.state:
         query = query.where(a.c.state == criteria.state)
     if criteria.consultant:
-        assignee = conn.scalar(_USER_ID, {"username": criteria.consultant})
+        assignee = conn.execute(SELECT_USER, {"username": criteria.consultant}).first()
         if assignee is None:
             raise NotFound(f"no user {criteria.consultant!r}; see 'sertiflow user list'")
-        query = query.where(a.c.assignee_id == assignee)  # the deadline index's first column
+        query = query.where(a.c.assignee_id == assignee.id)  # the deadline index's first column
     if criteria.regency:
         query = query.where(UMKM.c.regency_code == regency_code(conn, criteria.regency))
     if criteria.nib:
