@@ -10,8 +10,8 @@ step). A catalog whose ``.mo`` is missing or older than its ``.po`` (a fresh che
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from datetime import date, datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from functools import cache
 from gettext import GNUTranslations, NullTranslations
 from pathlib import Path
@@ -120,20 +120,20 @@ def days_left(left: int | None, lang: str) -> Markup:
     return Markup(f"<strong>{escape(words)}</strong>")
 
 
+def _in_page_language(words: Callable[[Any, str], Any]) -> Callable[[Context, Any], Any]:
+    """A filter saying ``words(value, lang)`` in the page's language."""
+
+    @pass_context
+    def page_filter(context: Context, value: Any) -> Any:
+        return words(value, context.get("lang", DEFAULT_LANGUAGE))
+
+    return page_filter
+
+
 def filters() -> Mapping[str, Any]:
     """The Jinja filters pages use: ``long_date``, ``rupiah`` and ``days_left`` in the page's
     language."""
-
-    @pass_context
-    def date_filter(context: Context, day: date | None) -> str:
-        return long_date(day, context.get("lang", DEFAULT_LANGUAGE))
-
-    @pass_context
-    def rupiah_filter(context: Context, amount: int | None) -> str:
-        return rupiah(amount, context.get("lang", DEFAULT_LANGUAGE))
-
-    @pass_context
-    def days_filter(context: Context, left: int | None) -> Markup:
-        return days_left(left, context.get("lang", DEFAULT_LANGUAGE))
-
-    return {"long_date": date_filter, "rupiah": rupiah_filter, "days_left": days_filter}
+    return {
+        name: _in_page_language(words)
+        for name, words in (("long_date", long_date), ("rupiah", rupiah), ("days_left", days_left))
+    }
