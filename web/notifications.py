@@ -1,17 +1,17 @@
 """A user's in-app notifications (the ``notification`` rows the workers write at each step):
-listing them, counting the unread ones, marking them read. A user only ever reads or marks
-their own."""
+listing them and marking them read (``web.sessions`` counts the unread with the session). A user
+only ever reads or marks their own."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from workflow.persistence.schema import Notification, table
 
-__all__ = ["NOTIFICATIONS", "NotificationView", "mark_read", "notifications_of", "unread_count"]
+__all__ = ["NOTIFICATIONS", "NotificationView", "mark_read", "notifications_of"]
 
 NOTIFICATIONS = table(Notification)
 
@@ -52,16 +52,6 @@ def notifications_of(conn: Connection, user_id: int, limit: int = 100) -> list[N
         )
         for r in conn.execute(query)
     ]
-
-
-_UNREAD = select(func.count()).where(  # built once: every workspace page asks
-    NOTIFICATIONS.c.user_id == bindparam("user_id"), NOTIFICATIONS.c.read_at.is_(None)
-)
-
-
-def unread_count(conn: Connection, user_id: int) -> int:
-    """How many of the user's notifications are unread."""
-    return int(conn.scalar(_UNREAD, {"user_id": user_id}) or 0)
 
 
 def mark_read(db: Engine, user_id: int, now: datetime, notification_id: int | None = None) -> int:

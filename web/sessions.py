@@ -13,19 +13,37 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, bindparam, delete, func, insert, select, update
 
+from web.notifications import NOTIFICATIONS
 from web.security import Limits
 from workflow.accounts import Login
 from workflow.model import Role
 from workflow.persistence.database import single_read
 from workflow.persistence.schema import User, WebSession, table
 
-__all__ = ["SignedIn", "end_session", "find_session", "start_session"]
+__all__ = ["UNREAD_SHOWN", "SignedIn", "end_session", "find_session", "start_session"]
 
 SESSIONS = table(WebSession)
 USERS = table(User)
 _TOUCH = timedelta(minutes=1)  # seen_at is written at most this often: reads stay reads
+UNREAD_SHOWN = 99
+"""Unread notifications counted exactly; beyond, the badge says "99+" (a user who never reads
+them would otherwise have every page count them all)."""
+
+# The user's unread notifications, counted in the session's lookup (no round trip of their own:
+# every workspace page shows them), up to one more than shown.
+_UNREAD = (
+    select(func.count())
+    .select_from(
+        select(NOTIFICATIONS.c.id)
+        .where(NOTIFICATIONS.c.user_id == USERS.c.id, NOTIFICATIONS.c.read_at.is_(None))
+        .limit(UNREAD_SHOWN + 1)
+        .correlate(USERS)
+        .subquery()
+    )
+    .scalar_subquery()
+)
 _LOOKUP = (  # built once: every request asks
     select(
         SESSIONS.c.seen_at,
@@ -36,6 +54,7 @@ _LOOKUP = (  # built once: every request asks
         USERS.c.role,
         USERS.c.umkm_id,
         USERS.c.active,
+        _UNREAD.label("unread"),
     )
     .join(USERS, USERS.c.id == SESSIONS.c.user_id)
     .where(SESSIONS.c.token_hash == bindparam("token_hash"))
@@ -52,6 +71,13 @@ class SignedIn:
     full_name: str
     role: Role
     umkm_id: int | None
+    unread: int = 0
+    """Unread notifications, at most ``UNREAD_SHOWN + 1``."""
+
+    @property
+    def unread_badge(self) -> str:
+        """The unread count as the badge shows it: "3", "99+"."""
+        return str(self.unread) if self.unread <= UNREAD_SHOWN else f"{UNREAD_SHOWN}+"
 
 
 def _digest(token: str) -> str:
@@ -91,7 +117,9 @@ def find_session(db: Engine, token: str | None, now: datetime, limits: Limits) -
             conn.execute(
                 update(SESSIONS).where(SESSIONS.c.token_hash == _digest(token)).values(seen_at=now)
             )
-    return SignedIn(token, row.id, row.username, row.full_name, Role(row.role), row.umkm_id)
+    return SignedIn(
+        token, row.id, row.username, row.full_name, Role(row.role), row.umkm_id, int(row.unread)
+    )
 
 
 def end_session(db: Engine, token: str | None) -> None:

@@ -27,7 +27,7 @@ from web.auth import refuse_csrf
 from web.forms import BodyTooLarge, FormRefused, read_form
 from web.i18n import local_time
 from web.login_return import to_login
-from web.notifications import mark_read, notifications_of, unread_count
+from web.notifications import mark_read, notifications_of
 from web.security import LOG
 from web.sessions import SignedIn
 from web.workspace import (
@@ -85,7 +85,6 @@ def today_page(request: Request) -> Response:
             web.workflow.calendar,
             per_section=TODAY_PER_SECTION,
         )
-        unread = unread_count(conn, user.user_id)
     for entries in day.sections.values():
         localised(entries, web.workflow.registry, lang)
     return web.page(
@@ -95,7 +94,6 @@ def today_page(request: Request) -> Response:
         day=day,
         sections=SECTIONS,
         counts=day.counts(),
-        unread=unread,
     )
 
 
@@ -305,7 +303,6 @@ def notifications(request: Request) -> Response:
         "workspace/notifications.html.j2",
         private=True,
         items=items,
-        unread=sum(1 for n in items if not n.read),
         times={n.id: local_time(n.created_at, zone, lang) for n in items},
     )
 

@@ -527,6 +527,58 @@ def test_notifications_are_the_users_own_and_can_be_marked_read(web: WebOffice) 
     assert refused.status_code == 400
 
 
+def _notify_many(web: WebOffice, username: str, count: int) -> None:
+    """``count`` unread notifications more for ``username``, each of its own outbox row."""
+    at = datetime(2026, 11, 2, 3, 0)
+    with web.office.db.begin() as conn:
+        user = acting_user(conn, username)
+        for number in range(count):
+            outbox = conn.execute(
+                insert(OUTBOX)
+                .values(
+                    application_id=web.trademark_app,
+                    audit_seq=1,
+                    kind="notify_consultant",
+                    payload={},
+                    created_at=at,
+                    status="done",
+                    available_at=at,
+                )
+                .returning(OUTBOX.c.id)
+            ).scalar_one()
+            conn.execute(
+                insert(NOTIFICATIONS).values(
+                    user_id=user.id,
+                    outbox_id=outbox,
+                    application_id=web.trademark_app,
+                    kind="status",
+                    title=f"Pemberitahuan {number}",
+                    body="",
+                    created_at=at,
+                )
+            )
+
+
+def test_every_workspace_page_shows_the_unread_count_up_to_99_plus(web: WebOffice) -> None:
+    """The badge comes with the session's lookup, so every workspace page has it; past 99 it
+    says "99+" (the lookup counts no further)."""
+    client = signed_in(web, web.office.consultant)
+    pages = ("/kerja", "/antrian", f"/aplikasi/{web.trademark_app}", "/pemberitahuan")
+    assert all('class="badge">' not in client.get(path).text for path in pages)
+    _notify(web, web.office.other_consultant, "Untuk Yosef saja")  # another's is not counted
+    _notify(web, web.office.consultant, "Permohonan #2 pindah tahap")
+    for path in pages:
+        assert 'class="badge">1</span></a>' in client.get(path).text, path
+    _notify_many(web, web.office.consultant, 98)
+    assert 'class="badge">99</span></a>' in client.get("/antrian").text
+    _notify_many(web, web.office.consultant, 1)
+    page = client.get("/pemberitahuan").text
+    assert 'class="badge">99+</span></a>' in page
+    done = client.post("/pemberitahuan/baca", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303
+    assert 'class="badge">' not in client.get("/antrian").text  # read ones are not counted
+
+
 def test_an_application_page_needs_one_database_connection(web: WebOffice) -> None:
     """A request that held a connection while it waited for a second one emptied the pool
     under 20 concurrent users (30 s waits, then errors): with a pool of one connection and no
