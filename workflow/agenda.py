@@ -34,6 +34,7 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -110,24 +111,28 @@ def _yours(role: Role, registry: ProcessRegistry) -> ColumnElement[bool]:
 
 # Each part of the day is one range of a deadline index (``ix_application_assignee_due``,
 # ``ix_application_due``), read in its order and counted without reading the rest: the dated
-# by deadline, the undated apart (no index sorts them last on both databases). Of the undated,
-# the day holds only the open (a certified application counts when something falls due): said
-# here, the index reads them as one short range instead of walking past every closed one.
+# by deadline, the undated apart (no index sorts them last on both databases). The day holds
+# the open applications, and the certified ones when something falls due (a surveillance
+# audit): of the dated, both phases; of the undated, only the open, which the index then reads
+# as one short range instead of walking past every closed one.
+_DATED = APPLICATIONS.c.phase.in_(
+    [literal(Phase.PIPELINE.value), literal(Phase.CERTIFIED.value)]  # not expanded on each run
+)
 _UNDATED = and_(APPLICATIONS.c.deadline.is_(None), APPLICATIONS.c.phase == Phase.PIPELINE.value)
 
 
 def _parts(yours: ColumnElement[bool]) -> dict[str, tuple[ColumnElement[bool], ...]]:
     """Each section as the ranges of deadlines it holds, in the order it lists them (nearest
     deadline first, the undated last). The sections exclude each other and together hold
-    every application in the day's scope."""
+    every application of the user's that is in the day."""
     deadline = APPLICATIONS.c.deadline
     theirs = not_(yours)
     return {
-        "overdue": (deadline < _TODAY,),
-        "due_today": (and_(deadline == _TODAY, yours),),
-        "this_week": (and_(deadline > _TODAY, deadline <= _LAST, yours),),
-        "later": (and_(deadline > _LAST, yours), and_(_UNDATED, yours)),
-        "waiting": (and_(deadline >= _TODAY, theirs), and_(_UNDATED, theirs)),
+        "overdue": (and_(deadline < _TODAY, _DATED),),
+        "due_today": (and_(deadline == _TODAY, _DATED, yours),),
+        "this_week": (and_(deadline > _TODAY, deadline <= _LAST, _DATED, yours),),
+        "later": (and_(deadline > _LAST, _DATED, yours), and_(_UNDATED, yours)),
+        "waiting": (and_(deadline >= _TODAY, _DATED, theirs), and_(_UNDATED, theirs)),
     }
 
 
@@ -144,31 +149,33 @@ class _Statements:
 @lru_cache(maxsize=16)
 def _statements(registry: ProcessRegistry, role: Role) -> _Statements:
     a = APPLICATIONS
-    in_day = and_(
-        _scope(role),
-        or_(
-            a.c.phase == Phase.PIPELINE.value,
-            and_(a.c.phase == Phase.CERTIFIED.value, a.c.deadline.is_not(None)),
-        ),
-    )
+    scope = _scope(role)
     yours = _yours(role, registry)
     parts = _parts(yours)
     ranges = [(name, part) for name in SECTIONS for part in parts[name]]
     counts = select(
-        *(select(func.count()).where(in_day, part).scalar_subquery() for _, part in ranges)
+        *(select(func.count()).where(scope, part).scalar_subquery() for _, part in ranges)
     )
-    listed = application_query().add_columns(yours.label("yours")).where(in_day)
-    reads = union_all(
+    # Each part picks its rows' ids from the index alone; their columns are read once, for
+    # the picked rows only (and the statement stays short enough for psycopg to keep parsed).
+    picked = union_all(
         *(
             select(
-                literal(number).label("part"),
-                listed.where(part)
+                literal_column(str(number), Integer).label("part"),
+                select(a.c.id)
+                .where(scope, part)
                 .order_by(a.c.deadline, a.c.id)
                 .limit(bindparam(f"room_{number}", type_=Integer))
-                .subquery(),
+                .subquery()
+                .c.id,
             )
             for number, (_, part) in enumerate(ranges)
         )
+    ).subquery("picked")
+    reads = (
+        application_query()
+        .add_columns(picked.c.part, yours.label("yours"))
+        .join(picked, picked.c.id == a.c.id)
     )
     return _Statements(counts, reads, tuple(name for name, _ in ranges))
 
