@@ -113,12 +113,13 @@ class Settings:
                 f"SERTIFLOW_TIMEZONE {timezone!r} is not a time zone; use Asia/Jakarta (WIB), "
                 "Asia/Makassar (WITA) or Asia/Jayapura (WIT)"
             ) from None
-        if _int(env, "HALAL_CONSISTENCY_CHECK_YEARS", 4) < 1:
+        consistency_years = _int(env, "HALAL_CONSISTENCY_CHECK_YEARS", 4)
+        if consistency_years < 1:
             raise SettingsError("SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS must be at least 1")
         policy = Policy(
             self_declare_max_turnover=_int(env, "SELF_DECLARE_MAX_TURNOVER", 500_000_000),
             sni_validity_years=_int(env, "SNI_VALIDITY_YEARS", 4),
-            halal_consistency_check_years=_int(env, "HALAL_CONSISTENCY_CHECK_YEARS", 4),
+            halal_consistency_check_years=consistency_years,
             timezone=timezone,
             fees=_fees(env),
             deadline_overrides=_deadlines(env.get("SERTIFLOW_DEADLINES", "")),
@@ -311,11 +312,6 @@ def _overridable() -> dict[str, dict[str, str | None]]:
     return named
 
 
-_NAMED = _overridable()
-"""Every state (its deadline), state variant and trigger (the extension it grants) of every
-version of each process, with why an override of it could not apply: what an override may name."""
-
-
 def _deadlines(text: str) -> dict[str, Deadline]:
     """``halal_regular.FEE_SET_INVOICED=5hk,trademark.SUBSTANTIVE_EXAM.opposed=120days``.
 
@@ -324,6 +320,9 @@ def _deadlines(text: str) -> dict[str, Deadline]:
     closed state, a state that keeps another's clock, a trigger that grants no extension) is
     refused with the reason.
     """
+    if not text.strip():
+        return {}
+    named = _overridable()  # what an override may name, worked out when some are given
     result = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         key, _, value = item.partition("=")
@@ -333,12 +332,12 @@ def _deadlines(text: str) -> dict[str, Deadline]:
                 "e.g. halal_regular.FEE_SET_INVOICED=5hk"
             )
         process, _, state = key.strip().partition(".")
-        names = _NAMED.get(process)
+        names = named.get(process)
         if names is None or state not in names:
             known = (
                 ", ".join(sorted(name for name, reason in names.items() if reason is None))
                 if names
-                else ", ".join(sorted(_NAMED))
+                else ", ".join(sorted(named))
             )
             what = f"state or trigger of {process}" if names else "process"
             raise SettingsError(

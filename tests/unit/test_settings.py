@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
+from workflow import settings as settings_module
+from workflow.model import Phase
+from workflow.processes import DEFAULT_DEFINITIONS
 from workflow.settings import Settings, SettingsError
 
 
@@ -423,6 +427,38 @@ def test_the_after_certificate_intervals_are_settings_of_at_least_one() -> None:
     assert str(refused.value) == "SERTIFLOW_SNI_SURVEILLANCE_MONTHS must be at least 1"
     with pytest.raises(SettingsError, match="HALAL_CONSISTENCY_CHECK_YEARS must be a whole"):
         Settings.from_env({"SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS": "empat"})
+    least = Settings.from_env(  # one is the least, and it is allowed
+        {"SERTIFLOW_HALAL_CONSISTENCY_CHECK_YEARS": "1", "SERTIFLOW_SNI_SURVEILLANCE_MONTHS": "1"}
+    )
+    assert least.policy.halal_consistency_check_years == 1
+    assert least.delivery.sni_surveillance_months == 1
+
+
+def test_a_certified_stage_with_a_deadline_may_have_it_overridden() -> None:
+    """A stage after the certificate is refused only when it has no deadline: a reported
+    change (``CHANGE_REPORTED``, 10 working days) has one to override."""
+    overrides = Settings.from_env(
+        {"SERTIFLOW_DEADLINES": "halal_regular.CHANGE_REPORTED=5hk"}
+    ).policy.deadline_overrides
+    assert overrides["halal_regular.CHANGE_REPORTED"].amount == 5
+
+
+def test_a_name_that_applies_under_one_version_of_a_process_may_be_overridden(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An override names a stage of the process, whichever version an application follows: a
+    stage closed in a later version still has its deadline under the earlier one."""
+    old = next(d for d in DEFAULT_DEFINITIONS if d.key == "sni" and d.version == 1)
+    name = next(n for n, state in old.states.items() if state.deadline and not state.final)
+    closed = replace(old.states[name], phase=Phase.CLOSED, deadline=None)
+    later = replace(old, version=9, states={**old.states, name: closed})
+    for definitions in ([old, later], [later, old]):  # in either order
+        monkeypatch.setattr(settings_module, "DEFAULT_DEFINITIONS", definitions)
+        item = f"sni.{name}=7hk"
+        assert Settings.from_env({"SERTIFLOW_DEADLINES": item}).policy.deadline_overrides
+    monkeypatch.setattr(settings_module, "DEFAULT_DEFINITIONS", [later])
+    with pytest.raises(SettingsError, match=f"{name} is a closed state"):
+        Settings.from_env({"SERTIFLOW_DEADLINES": f"sni.{name}=7hk"})
 
 
 def test_the_whole_path_target_is_an_override_of_its_own() -> None:
