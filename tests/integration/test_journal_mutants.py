@@ -8,6 +8,7 @@ except the race for the journal's end, which only PostgreSQL's advisory lock set
 
 from __future__ import annotations
 
+import errno
 import json
 import tempfile
 import threading
@@ -343,6 +344,29 @@ def test_a_checkpoint_is_written_beside_its_name_not_in_the_temp_folder(
     checkpoint = save_checkpoint(office.db, SECRET, office.clock(), folder / "c.json")
     assert load_checkpoint(folder / "c.json") == checkpoint
     assert [p.name for p in folder.iterdir()] == ["c.json"]
+
+
+def test_a_full_disk_while_writing_a_checkpoint_leaves_no_partial_file(
+    office: Office, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk's own error is raised, and the half-written file is removed."""
+    folder = tmp_path / "checkpoints"
+    opened = tempfile.NamedTemporaryFile
+
+    def on_a_full_disk(*args: Any, **kwargs: Any) -> Any:
+        handle = opened(*args, **kwargs)
+
+        def write(_text: str) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(handle, "write", write)
+        return handle
+
+    monkeypatch.setattr(tempfile, "NamedTemporaryFile", on_a_full_disk)
+    with pytest.raises(OSError) as failed:
+        save_checkpoint(office.db, SECRET, office.clock(), folder / "c.json")
+    assert failed.value.errno == errno.ENOSPC
+    assert list(folder.iterdir()) == []
 
 
 def test_a_checkpoint_name_taken_meanwhile_is_not_overwritten(

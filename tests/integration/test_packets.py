@@ -22,7 +22,7 @@ from documents.packets import PACKETS, PacketService, StoredPacket
 from documents.render import Pages, RenderedPdf, Renderer
 from documents.signing import RecordTampered
 from documents.store import LocalStore
-from documents.verify import verify_code, verify_pdf
+from documents.verify import IssueContents, issue_contents, verify_code, verify_pdf
 from tests.support import TRADEMARK_EVIDENCE, Office, trademark_in_preparation
 from workflow import journal
 from workflow.directory import replace_profile
@@ -246,6 +246,55 @@ def test_a_code_read_off_paper_resolves_to_its_signed_record(
         conn.execute(update(PACKETS).values(issued_on=date(2020, 1, 1)))
     tampered = verify_code(service.db, service.secret, stored.code)
     assert tampered.status == "record_tampered" and not tampered.ok
+
+
+def test_a_found_code_says_what_its_paper_copy_holds(
+    service: PacketService, trademark_app: int
+) -> None:
+    """What ``doc verify`` prints to compare with the paper in hand: whose it is, its pages,
+    and its documents' titles in order, in the language it was issued in; nothing for a code
+    with no record."""
+    packet = service.issue(trademark_app)
+    filing = document_row(service, "trademark/filing_data")
+    english = service.issue(trademark_app, lang="en")
+    found = {
+        code: issue_contents(service.db, verify_code(service.db, service.secret, code))
+        for code in (packet.code, english.code, filing.code, "SF-AAAA-BBBB")
+    }
+    assert found == {
+        packet.code: IssueContents(
+            "Sagu Ibu Ana",
+            "8120000000001",
+            packet.pages,
+            (
+                "Surat Pengantar",
+                "Panduan Pendaftaran Merek bagi UMKM",
+                "Data Permohonan Pendaftaran Merek",
+                "Surat Pernyataan Kepemilikan Merek",
+                "Surat Pernyataan Usaha Mikro dan Kecil",
+                "Surat Rekomendasi UKM Binaan",
+                "Daftar Periksa Kelengkapan Dokumen",
+            ),
+        ),
+        english.code: IssueContents(
+            "Sagu Ibu Ana",
+            "8120000000001",
+            english.pages,
+            (
+                "Covering letter",
+                "Trademark registration guide",
+                "Trademark filing data",
+                "Trademark ownership statement",
+                "UMK statement",
+                "UMK recommendation letter",
+                "Document checklist",
+            ),
+        ),
+        filing.code: IssueContents(
+            "Sagu Ibu Ana", "8120000000001", filing.pages, ("Data Permohonan Pendaftaran Merek",)
+        ),
+        "SF-AAAA-BBBB": None,
+    }
 
 
 def test_a_stage_without_paperwork_says_which_stages_have_packets(
